@@ -1,0 +1,34 @@
+# Two commands on a fresh machine: `make demo` (the backfill end to end on chDB + the emulator)
+# and `make test`. Both create .venv and install the pinned requirements first.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt constraints.txt | cksum | cut -d' ' -f1)
+
+.PHONY: venv demo test lint bench constraints clean
+
+$(STAMP): requirements.txt requirements-dev.txt constraints.txt
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
+	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python scripts/demo.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+test: $(STAMP) lint
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python scripts/bench.py
+
+constraints: $(STAMP)
+	( echo "# Full pinned environment (pip freeze of requirements-dev.txt on Python 3.11). Regenerate with: make constraints"; \
+	  $(BIN)/pip freeze --exclude-editable ) > constraints.txt
+
+clean:
+	rm -rf .airflow .data .pytest_cache

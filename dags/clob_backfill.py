@@ -1,0 +1,174 @@
+"""
+### clob_backfill — load Polymarket fill history into ClickHouse staging
+
+Manual trigger. Loads every tracked wallet's fills for the chosen lookback into
+`clob_fills_v2` (staging), one mapped task per wallet.
+
+**Params**
+- `lookback`: `30d`, `90d` (default) or `all`.
+- `wallets`: optional list of proxy wallets (`0x` + 40 hex). When empty, every proxy wallet in
+  `pm_user_proxy_wallets_v2` is loaded.
+- `source`: `data_api` (public, default) or `clob` (needs the `polymarket_clob` L2 key; lists
+  only the key owner's trades).
+
+**Tasks**: `plan_backfill` (checks the Params; nothing is written if they are bad) →
+`ensure_schema` → `list_wallets` → `load_wallet_fills` (mapped per wallet; streams pages,
+checkpoints after each batch so a retry resumes) → `summarize` (per-wallet counts, fails
+if any wallet did not finish).
+
+**Re-running is safe**: fills already stored are skipped, so a second run inserts nothing.
+A failed wallet: clear its `load_wallet_fills` instance; it resumes from its checkpoint.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from airflow.sdk import Param, TriggerRule, dag, task
+from airflow.sdk.exceptions import AirflowFailException
+
+from clob_pipeline.config import CLICKHOUSE_POOL, STAGING_FILLS_TABLE, STAGING_PROXY_TABLE
+from clob_pipeline.dag_defaults import DEFAULT_ARGS, START_DATE, TEMPLATE_SEARCHPATH
+from clob_pipeline.fills.params import LOOKBACK_DAYS, SOURCES, WALLET_PATTERN
+from clob_pipeline.operators.clickhouse import ClickHouseSqlOperator
+from clob_pipeline.operators.fills_transfer import PolymarketFillsToClickHouseOperator
+
+
+@dag(
+    dag_id="clob_backfill",
+    schedule=None,
+    start_date=START_DATE,
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    template_searchpath=TEMPLATE_SEARCHPATH,
+    doc_md=__doc__,
+    tags=["polymarket", "clickhouse", "backfill"],
+    params={
+        "lookback": Param(
+            "90d",
+            type="string",
+            enum=list(LOOKBACK_DAYS),
+            title="Lookback",
+            description="How much history to load: 30d, 90d or all.",
+        ),
+        "wallets": Param(
+            [],
+            type="array",
+            items={"type": "string", "pattern": WALLET_PATTERN},
+            title="Wallets",
+            description="Proxy wallets to load; empty = every wallet in pm_user_proxy_wallets_v2.",
+        ),
+        "source": Param(
+            "data_api",
+            type="string",
+            enum=list(SOURCES),
+            title="Source",
+            description="data_api (public, any wallet) or clob (L2 key owner's trades only).",
+        ),
+    },
+)
+def clob_backfill() -> None:
+    @task(multiple_outputs=True)
+    def plan_backfill(**context: Any) -> dict[str, Any]:
+        """Check the Params and fix the time window once, so retries reuse the same window."""
+        from clob_pipeline.fills.params import lookback_start_s, normalize_wallets, validate_source
+
+        params = context["params"]
+        end_s = int(time.time())
+        plan = {
+            "start_s": lookback_start_s(params["lookback"], end_s),
+            "end_s": end_s,
+            "source": validate_source(params["source"]),
+            "wallets": normalize_wallets(params.get("wallets") or []),
+        }
+        print(
+            f"plan: lookback={params['lookback']} window={plan['start_s']}..{end_s} source={plan['source']} "
+            f"wallets={len(plan['wallets']) or 'all tracked'}"
+        )
+        return plan
+
+    ensure_schema = ClickHouseSqlOperator(
+        task_id="ensure_schema",
+        sql=["schema/database.sql", "schema/fills_table.sql", "schema/proxy_table.sql", "schema/state_tables.sql"],
+        parameters={"fills_table": STAGING_FILLS_TABLE, "proxy_table": STAGING_PROXY_TABLE},
+        pool=CLICKHOUSE_POOL,
+    )
+
+    @task(pool=CLICKHOUSE_POOL)
+    def list_wallets(plan: dict[str, Any]) -> list[dict[str, Any]]:
+        """One kwargs dict per wallet for the mapped load task (wallet, its EOA, window, source)."""
+        from clob_pipeline.hooks.clickhouse import ClickHouseHook
+
+        with ClickHouseHook() as ch:
+            if plan["wallets"]:
+                known = dict(
+                    ch.query_file(
+                        "wallets/user_eoa_for_wallets.sql", {"proxy_table": STAGING_PROXY_TABLE, "wallets": plan["wallets"]}
+                    )
+                )
+                pairs = [(w, known.get(w, w)) for w in plan["wallets"]]
+            else:
+                pairs = ch.query_file("wallets/tracked_wallets.sql", {"proxy_table": STAGING_PROXY_TABLE})
+        if not pairs:
+            raise AirflowFailException(
+                f"no wallets to load: {STAGING_PROXY_TABLE} has no proxy wallets and the 'wallets' Param is empty. "
+                "Run pm_proxy_discovery first, or trigger again with wallets=[...]."
+            )
+        print(f"listed {len(pairs)} wallets ({sum(w != e for w, e in pairs)} proxy-separated)")
+        return [
+            {"wallet": w, "user_eoa": e, "start_s": plan["start_s"], "end_s": plan["end_s"], "source": plan["source"]}
+            for w, e in pairs
+        ]
+
+    @task(pool=CLICKHOUSE_POOL, trigger_rule=TriggerRule.ALL_DONE)
+    def summarize(wallet_kwargs: list[dict[str, Any]] | None, **context: Any) -> dict[str, Any]:
+        """Per-wallet fill counts and date range; fail naming every wallet that did not finish."""
+        from clob_pipeline.hooks.clickhouse import ClickHouseHook
+
+        started = time.monotonic()
+        wallets = [kw["wallet"] for kw in wallet_kwargs or []]
+        with ClickHouseHook() as ch:
+            done = {
+                r["wallet"]: r
+                for r in ch.query_file_dicts("state/run_checkpoints.sql", {"run_id": context["run_id"]})
+                if r["done"]
+            }
+            report = ch.query_file_dicts("report/fills_by_wallet.sql", {"fills_table": STAGING_FILLS_TABLE, "wallets": wallets})
+        for row in report:
+            cp = done.get(row["wallet"], {})
+            print(
+                f"{row['wallet']}: fills={row['fills']} range={row['first_fill']}..{row['last_fill']} "
+                f"inserted_this_run={cp.get('rows_inserted', 0)} pages={cp.get('pages', 0)}"
+            )
+        unfinished = [w for w in wallets if w not in done]
+        total = sum(r["fills"] for r in report)
+        inserted = sum(done[w]["rows_inserted"] for w in done)
+        print(
+            f"backfill summary: wallets={len(wallets)} finished={len(wallets) - len(unfinished)} "
+            f"fills_in_{STAGING_FILLS_TABLE}={total} inserted_this_run={inserted} seconds={time.monotonic() - started:.2f}"
+        )
+        if not wallets:
+            raise AirflowFailException("no wallets were listed; see list_wallets for the reason")
+        if unfinished:
+            raise AirflowFailException(
+                f"{len(unfinished)} wallet(s) did not finish: {', '.join(unfinished[:10])}"
+                f"{' ...' if len(unfinished) > 10 else ''}. Their fills so far are stored and checkpointed; "
+                "read the failed load_wallet_fills logs, fix the cause, then clear those instances to resume."
+            )
+        return {"wallets": len(wallets), "fills": total, "inserted": inserted}
+
+    plan = plan_backfill()
+    wallet_kwargs = list_wallets(plan)
+    plan >> ensure_schema >> wallet_kwargs
+    loads = PolymarketFillsToClickHouseOperator.partial(
+        task_id="load_wallet_fills",
+        fills_table=STAGING_FILLS_TABLE,
+        pool=CLICKHOUSE_POOL,
+        map_index_template="{{ task.wallet }}",
+    ).expand_kwargs(wallet_kwargs)
+    loads >> summarize(wallet_kwargs)
+
+
+clob_backfill()

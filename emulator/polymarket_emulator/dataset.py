@@ -1,0 +1,172 @@
+"""Deterministic Polymarket-like data for the emulator: users, proxy wallets, markets, fills.
+
+Same seed and anchor -> same data, so tests can compare what the pipeline stored with exactly
+what the emulator serves. It includes the awkward cases an ingester must survive:
+
+- users whose trades run through a proxy or Safe wallet (``proxy_wallet != user_eoa``) and direct
+  traders (the EOA trades itself);
+- transactions holding several fills of one wallet, some identical in every field;
+- maker and taker fills (Data API ``takerOnly=false`` returns both);
+- late-arriving fills, hidden until released through the control API;
+- fills older than 90 days, so the lookback Param matters.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+
+class EmuFill(NamedTuple):
+    wallet: str
+    role: str  # "taker" | "maker"
+    side: str
+    asset: str
+    condition_id: str
+    outcome: str
+    outcome_index: int
+    size: float
+    price: float
+    ts: int
+    tx: str
+    trade_id: str
+    order_id: str
+    market_title: str
+
+
+class EmuUser(NamedTuple):
+    user_eoa: str
+    proxy_wallet: str  # equals user_eoa for a direct trader
+    wallet_type: str  # proxy | safe | direct
+    name: str
+
+
+class EmuMarket(NamedTuple):
+    condition_id: str
+    tokens: tuple[str, str]
+    title: str
+
+
+def _hex(rng: random.Random, nbytes: int) -> str:
+    return "0x" + f"{rng.getrandbits(nbytes * 8):0{nbytes * 2}x}"
+
+
+@dataclass
+class Dataset:
+    """All users, markets and fills; fills per wallet newest first (the Data API's order)."""
+
+    users: list[EmuUser]
+    markets: list[EmuMarket]
+    anchor_s: int
+    _fills: dict[str, list[EmuFill]] = field(default_factory=dict)
+    _hidden: dict[str, list[EmuFill]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _rng: random.Random = field(default_factory=lambda: random.Random(0))
+
+    @property
+    def wallets(self) -> list[str]:
+        return [u.proxy_wallet for u in self.users]
+
+    def visible_fills(self, wallet: str) -> list[EmuFill]:
+        """The wallet's currently visible fills, newest first (a snapshot; safe to iterate)."""
+        return self._fills.get(wallet.lower(), [])
+
+    def release_late(self) -> int:
+        """Make every hidden (late-arriving) fill visible; return how many were released."""
+        with self._lock:
+            released = 0
+            for wallet, hidden in self._hidden.items():
+                if hidden:
+                    merged = sorted(self._fills[wallet] + hidden, key=lambda f: -f.ts)
+                    self._fills[wallet] = merged
+                    released += len(hidden)
+                    self._hidden[wallet] = []
+            return released
+
+    def add_new_fills(self, per_wallet: int, ts: int | None = None, wallets: list[str] | None = None) -> int:
+        """Append ``per_wallet`` new fills (timestamp ``ts``, default now) to each wallet."""
+        ts = int(ts if ts is not None else time.time())
+        with self._lock:
+            added = 0
+            for wallet in wallets or self.wallets:
+                new = [_make_fill(self._rng, wallet, self.markets, ts) for _ in range(per_wallet)]
+                self._fills[wallet] = sorted(new + self._fills.get(wallet, []), key=lambda f: -f.ts)
+                added += len(new)
+            return added
+
+    def summary(self) -> dict:
+        return {
+            "anchor_s": self.anchor_s,
+            "users": [u._asdict() for u in self.users],
+            "fills": {w: len(self._fills.get(w, [])) for w in self.wallets},
+            "hidden": {w: len(self._hidden.get(w, [])) for w in self.wallets},
+        }
+
+
+def _make_fill(rng: random.Random, wallet: str, markets: list[EmuMarket], ts: int, tx: str | None = None) -> EmuFill:
+    market = markets[rng.randrange(len(markets))]
+    outcome_index = rng.randrange(2)
+    return EmuFill(
+        wallet=wallet,
+        role="taker" if rng.random() < 0.6 else "maker",
+        side="BUY" if rng.random() < 0.55 else "SELL",
+        asset=market.tokens[outcome_index],
+        condition_id=market.condition_id,
+        outcome=("Yes", "No")[outcome_index],
+        outcome_index=outcome_index,
+        size=round(rng.uniform(1, 500), 2),
+        price=round(rng.uniform(0.01, 0.99), 3),
+        ts=ts,
+        tx=tx or _hex(rng, 32),
+        trade_id=f"{rng.getrandbits(128):032x}",
+        order_id=_hex(rng, 32),
+        market_title=market.title,
+    )
+
+
+def build_dataset(
+    seed: int = 7,
+    wallets: int = 12,
+    fills_per_wallet: int = 300,
+    anchor_s: int | None = None,
+    history_days: int = 200,
+    proxy_users: int = 8,
+    late_fraction: float = 0.02,
+) -> Dataset:
+    """Generate the data set. ``anchor_s`` (default: now, floored to the hour) is the newest time."""
+    rng = random.Random(seed)
+    anchor = int(anchor_s if anchor_s is not None else time.time() // 3600 * 3600)
+    markets = [
+        EmuMarket(_hex(rng, 32), (str(rng.getrandbits(252)), str(rng.getrandbits(252))), f"Emulated market {i}")
+        for i in range(40)
+    ]
+    users = []
+    for i in range(wallets):
+        eoa = _hex(rng, 20)
+        if i < proxy_users:
+            users.append(EmuUser(eoa, _hex(rng, 20), "proxy" if i % 2 == 0 else "safe", f"user{i}"))
+        else:
+            users.append(EmuUser(eoa, eoa, "direct", f"user{i}"))
+    dataset = Dataset(users=users, markets=markets, anchor_s=anchor, _rng=random.Random(seed + 1))
+    oldest = anchor - history_days * 86_400
+    for user in users:
+        wallet = user.proxy_wallet
+        stamps = sorted((rng.randint(oldest, anchor - 60) for _ in range(fills_per_wallet)), reverse=True)
+        fills: list[EmuFill] = []
+        hidden: list[EmuFill] = []
+        for ts in stamps:
+            roll = rng.random()
+            if fills and roll < 0.01:
+                fill = fills[-1]  # an identical second fill in the same transaction
+            elif fills and roll < 0.06:
+                prev = fills[-1]
+                fill = _make_fill(rng, wallet, markets, prev.ts, tx=prev.tx)  # same tx, other fill
+            else:
+                fill = _make_fill(rng, wallet, markets, ts)
+            (hidden if rng.random() < late_fraction else fills).append(fill)
+        dataset._fills[wallet] = fills
+        dataset._hidden[wallet] = hidden
+    return dataset

@@ -1,0 +1,419 @@
+"""A local HTTP emulator of the Polymarket endpoints the pipeline uses (127.0.0.1 only).
+
+Contract followed (see ``shared/polymarket-api.md``):
+
+- Data API ``GET /trades``: bare JSON array, camelCase, numbers for size/price, newest first;
+  ``user`` must be an address; ``limit`` default 100 clamped to 10,000; ``offset`` past 10,000 is a
+  400; ``takerOnly`` defaults to true; ``start``/``end`` in seconds (``end`` inclusive here).
+- CLOB ``GET /data/trades``: needs the five ``POLY_*`` L2 headers with a valid HMAC over
+  ``timestamp + METHOD + path`` (401 ``Unauthorized/Invalid api key`` otherwise, Bearer included);
+  only the key owner's trades; cursor = base64(offset), first ``MA==``, last page ``LTE=``;
+  envelope ``{limit, count, next_cursor, data}``, 100 per page.
+- Gamma ``GET /public-profile?address=``: 200 with ``proxyWallet``, 404 when unknown.
+- Rate limits per path over a 10 s sliding window (the published ones, scalable); excess -> 429
+  with ``Retry-After`` (seconds).
+- Fault injection through ``POST /__emulator/faults``: HTTP status (5xx), slow responses,
+  malformed JSON, optionally only for one ``user`` and after N matching requests.
+
+Control endpoints (``/__emulator/...``): ``health``, ``dataset``, ``stats`` (GET);
+``faults``, ``reset``, ``release-late``, ``new-fills`` (POST, JSON body).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import math
+import re
+import threading
+import time
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from polymarket_emulator.dataset import Dataset, EmuFill
+
+ADDRESS_RE = re.compile(r"^0x[0-9a-fA-F]{40}$")
+DATA_API_LIMIT_MAX = 10_000
+DATA_API_OFFSET_CAP = 10_000
+CLOB_PAGE = 100
+PUBLISHED_LIMITS = {"/trades": 200, "/data/trades": 500, "/public-profile": 4000}
+WINDOW_S = 10.0
+
+
+@dataclass
+class ClobCredentials:
+    """The one L2 key the emulated CLOB knows; ``funder`` is the wallet whose trades it lists."""
+
+    address: str
+    api_key: str
+    secret: str
+    passphrase: str
+    funder: str
+
+
+@dataclass
+class Fault:
+    path: str
+    kind: str = "status"  # status | slow | malformed
+    status: int = 500
+    count: int = 1
+    after: int = 0
+    user: str | None = None
+    delay_s: float = 2.0
+    seen: int = 0
+
+
+@dataclass
+class EmulatorState:
+    dataset: Dataset
+    clob: ClobCredentials
+    rate_scale: float = 1.0
+    faults: list[Fault] = field(default_factory=list)
+    stats: Counter = field(default_factory=Counter)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    _hits: dict[str, deque] = field(default_factory=dict)
+
+    def throttle(self, path: str) -> float | None:
+        """Record a request; return seconds to wait if it exceeds the path's limit."""
+        limit = PUBLISHED_LIMITS.get(path)
+        if limit is None or self.rate_scale <= 0:
+            return None
+        limit = max(1, int(limit * self.rate_scale))
+        now = time.monotonic()
+        with self.lock:
+            hits = self._hits.setdefault(path, deque())
+            while hits and now - hits[0] >= WINDOW_S:
+                hits.popleft()
+            if len(hits) >= limit:
+                return WINDOW_S - (now - hits[0])
+            hits.append(now)
+        return None
+
+    def take_fault(self, path: str, user: str | None) -> Fault | None:
+        with self.lock:
+            for fault in self.faults:
+                if fault.path != path or fault.count <= 0:
+                    continue
+                if fault.user and (user or "").lower() != fault.user.lower():
+                    continue
+                fault.seen += 1
+                if fault.seen <= fault.after:
+                    continue
+                fault.count -= 1
+                return fault
+        return None
+
+
+def hmac_signature(secret: str, timestamp: str, method: str, path: str, body: str = "") -> str:
+    """Independent re-implementation of the L2 signature, so the emulator checks the client."""
+    digest = hmac.new(base64.urlsafe_b64decode(secret), f"{timestamp}{method}{path}{body}".encode(), hashlib.sha256)
+    return base64.urlsafe_b64encode(digest.digest()).decode()
+
+
+def data_api_row(fill: EmuFill) -> dict[str, Any]:
+    return {
+        "proxyWallet": fill.wallet,
+        "side": fill.side,
+        "asset": fill.asset,
+        "conditionId": fill.condition_id,
+        "size": fill.size,
+        "price": fill.price,
+        "timestamp": fill.ts,
+        "title": fill.market_title,
+        "slug": fill.market_title.lower().replace(" ", "-"),
+        "icon": "",
+        "eventSlug": "",
+        "outcome": fill.outcome,
+        "outcomeIndex": fill.outcome_index,
+        "name": "",
+        "pseudonym": "",
+        "bio": "",
+        "profileImage": "",
+        "profileImageOptimized": "",
+        "transactionHash": fill.tx,
+    }
+
+
+def clob_trades(fills: list[EmuFill], creds: ClobCredentials) -> list[dict[str, Any]]:
+    """The key owner's fills as CLOB trade objects (taker: top level; maker: in maker_orders)."""
+    trades = []
+    seen: Counter = Counter()
+    for fill in fills:
+        seen[fill.trade_id] += 1
+        trade_id = f"{fill.trade_id}-{seen[fill.trade_id]}"  # identical fills are separate trades
+        other = "0x" + hashlib.sha256(trade_id.encode()).hexdigest()[:40]
+        base = {
+            "id": trade_id,
+            "taker_order_id": "0x" + hashlib.sha256(f"t{trade_id}".encode()).hexdigest(),
+            "market": fill.condition_id,
+            "fee_rate_bps": "0",
+            "status": "CONFIRMED",
+            "match_time": str(fill.ts),
+            "last_update": str(fill.ts + 5),
+            "bucket_index": 0,
+            "transaction_hash": fill.tx,
+        }
+        if fill.role == "taker":
+            trades.append(
+                {
+                    **base,
+                    "asset_id": fill.asset,
+                    "side": fill.side,
+                    "size": str(fill.size),
+                    "price": str(fill.price),
+                    "outcome": fill.outcome,
+                    "owner": creds.api_key,
+                    "maker_address": creds.funder,
+                    "trader_side": "TAKER",
+                    "maker_orders": [
+                        {
+                            "order_id": "0x" + hashlib.sha256(f"m{trade_id}".encode()).hexdigest(),
+                            "owner": "other-key",
+                            "maker_address": other,
+                            "matched_amount": str(fill.size),
+                            "price": str(fill.price),
+                            "fee_rate_bps": "0",
+                            "asset_id": fill.asset,
+                            "outcome": fill.outcome,
+                            "side": "SELL" if fill.side == "BUY" else "BUY",
+                        }
+                    ],
+                }
+            )
+        else:
+            taker_side = "SELL" if fill.side == "BUY" else "BUY"
+            trades.append(
+                {
+                    **base,
+                    "asset_id": fill.asset,
+                    "side": taker_side,
+                    "size": str(fill.size),
+                    "price": str(fill.price),
+                    "outcome": fill.outcome,
+                    "owner": "other-key",
+                    "maker_address": other,
+                    "trader_side": "MAKER",
+                    "maker_orders": [
+                        {
+                            "order_id": fill.order_id,
+                            "owner": creds.api_key,
+                            "maker_address": creds.funder,
+                            "matched_amount": str(fill.size),
+                            "price": str(fill.price),
+                            "fee_rate_bps": "0",
+                            "asset_id": fill.asset,
+                            "outcome": fill.outcome,
+                        }
+                    ],
+                }
+            )
+    return trades
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: EmulatorServer
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet: tests and demo read stats instead
+        pass
+
+    # --- plumbing ------------------------------------------------------------------------------
+    def _send(self, status: int, body: Any, headers: dict[str, str] | None = None, raw: bytes | None = None) -> None:
+        payload = raw if raw is not None else json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def _error(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        self._send(status, {"error": message}, headers)
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server naming)
+        parts = urlsplit(self.path)
+        query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+        state = self.server.state
+        path = parts.path
+        if path.startswith("/__emulator/"):
+            return self._control_get(path)
+        state.stats[path] += 1
+        if query.get("user"):
+            state.stats[f"{path}?user={query['user'].lower()}"] += 1
+        wait = state.throttle(path)
+        if wait is not None:
+            state.stats["429"] += 1
+            return self._error(429, "Too Many Requests", {"Retry-After": str(max(1, math.ceil(wait)))})
+        fault = state.take_fault(path, query.get("user") or query.get("maker_address"))
+        if fault is not None:
+            state.stats[f"fault:{fault.kind}"] += 1
+            if fault.kind == "status":
+                return self._error(fault.status, "injected fault")
+            if fault.kind == "malformed":
+                return self._send(200, None, raw=b'[{"proxyWallet": "0x')
+            time.sleep(fault.delay_s)
+        routes = {
+            "/trades": self._data_api_trades,
+            "/data/trades": self._clob_trades,
+            "/public-profile": self._public_profile,
+            "/time": lambda q: self._send(200, int(time.time())),
+        }
+        handler = routes.get(path)
+        if handler is None:
+            return self._error(404, f"no route {path}")
+        handler(query)
+
+    def do_POST(self) -> None:  # noqa: N802
+        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            body = json.loads(self.rfile.read(length) or b"{}")
+        except ValueError:
+            return self._error(400, "body must be JSON")
+        state = self.server.state
+        path = urlsplit(self.path).path
+        if path == "/__emulator/faults":
+            faults = body if isinstance(body, list) else [body]
+            with state.lock:
+                state.faults.extend(Fault(**f) for f in faults)
+            return self._send(200, {"faults": len(state.faults)})
+        if path == "/__emulator/reset":
+            with state.lock:
+                state.faults.clear()
+                state.stats.clear()
+                state._hits.clear()
+            return self._send(200, {"ok": True})
+        if path == "/__emulator/release-late":
+            return self._send(200, {"released": state.dataset.release_late()})
+        if path == "/__emulator/new-fills":
+            added = state.dataset.add_new_fills(int(body.get("per_wallet", 1)), body.get("ts"), body.get("wallets"))
+            return self._send(200, {"added": added})
+        return self._error(404, f"no route {path}")
+
+    def _control_get(self, path: str) -> None:
+        state = self.server.state
+        if path == "/__emulator/health":
+            return self._send(200, {"ok": True})
+        if path == "/__emulator/dataset":
+            return self._send(200, {**state.dataset.summary(), "clob_funder": state.clob.funder})
+        if path == "/__emulator/stats":
+            return self._send(200, dict(state.stats))
+        return self._error(404, f"no route {path}")
+
+    # --- Data API ------------------------------------------------------------------------------
+    def _int(self, query: dict[str, str], name: str, default: int) -> int | None:
+        raw = query.get(name)
+        if raw in (None, ""):
+            return default
+        try:
+            return int(raw)
+        except ValueError:
+            self._error(400, f"{name} must be an integer")
+            return None
+
+    def _data_api_trades(self, query: dict[str, str]) -> None:
+        user = query.get("user", "")
+        if not ADDRESS_RE.match(user):
+            return self._error(400, "user must match ^0x[a-fA-F0-9]{40}$")
+        limit, offset = self._int(query, "limit", 100), self._int(query, "offset", 0)
+        start, end = self._int(query, "start", 0), self._int(query, "end", 0)
+        if None in (limit, offset, start, end):
+            return None
+        if offset < 0 or offset > DATA_API_OFFSET_CAP:
+            return self._error(400, f"offset must be between 0 and {DATA_API_OFFSET_CAP}; page inside start/end windows")
+        limit = max(0, min(limit, DATA_API_LIMIT_MAX))
+        taker_only = query.get("takerOnly", "true").lower() != "false"
+        now = int(time.time())
+        lo = start if start else now - 3 * 365 * 86_400
+        hi = end if end else 2**62
+        rows = [
+            f for f in self.server.state.dataset.visible_fills(user) if lo <= f.ts <= hi and (not taker_only or f.role == "taker")
+        ]
+        self._send(200, [data_api_row(f) for f in rows[offset : offset + limit]])
+
+    # --- CLOB ----------------------------------------------------------------------------------
+    def _clob_trades(self, query: dict[str, str]) -> None:
+        creds = self.server.state.clob
+        headers = {
+            name: self.headers.get(name)
+            for name in ("POLY_ADDRESS", "POLY_SIGNATURE", "POLY_TIMESTAMP", "POLY_API_KEY", "POLY_PASSPHRASE")
+        }
+        if self.headers.get("Authorization") or not all(headers.values()):
+            return self._error(401, "Unauthorized/Invalid api key")
+        expected = hmac_signature(creds.secret, headers["POLY_TIMESTAMP"], "GET", urlsplit(self.path).path)
+        try:
+            skew = abs(int(headers["POLY_TIMESTAMP"]) - time.time())
+        except ValueError:
+            skew = math.inf
+        if (
+            headers["POLY_API_KEY"] != creds.api_key
+            or headers["POLY_PASSPHRASE"] != creds.passphrase
+            or headers["POLY_ADDRESS"].lower() != creds.address.lower()
+            or skew > 300
+            or not hmac.compare_digest(headers["POLY_SIGNATURE"], expected)
+        ):
+            return self._error(401, "Unauthorized/Invalid api key")
+        cursor = query.get("next_cursor") or "MA=="
+        if cursor == "LTE=":
+            return self._send(200, {"limit": CLOB_PAGE, "count": 0, "next_cursor": "LTE=", "data": []})
+        try:
+            offset = int(base64.b64decode(cursor).decode())
+        except ValueError:
+            return self._error(400, "invalid next_cursor")
+        maker = query.get("maker_address", "").lower()
+        if maker and maker != creds.funder:
+            trades: list[dict[str, Any]] = []
+        else:
+            after, before = self._int(query, "after", 0), self._int(query, "before", 2**62)
+            if after is None or before is None:
+                return None
+            fills = [f for f in self.server.state.dataset.visible_fills(creds.funder) if after <= f.ts <= before]
+            trades = clob_trades(fills, creds)
+            for name in ("id", "market", "asset_id"):
+                if query.get(name):
+                    trades = [t for t in trades if t[name] == query[name]]
+        page = trades[offset : offset + CLOB_PAGE]
+        next_offset = offset + CLOB_PAGE
+        next_cursor = base64.b64encode(str(next_offset).encode()).decode() if next_offset < len(trades) else "LTE="
+        self._send(200, {"limit": CLOB_PAGE, "count": len(page), "next_cursor": next_cursor, "data": page})
+
+    # --- Gamma ---------------------------------------------------------------------------------
+    def _public_profile(self, query: dict[str, str]) -> None:
+        address = query.get("address", "").lower()
+        if not ADDRESS_RE.match(address):
+            return self._error(400, "address must match ^0x[a-fA-F0-9]{40}$")
+        for user in self.server.state.dataset.users:
+            if address in (user.user_eoa, user.proxy_wallet) and user.wallet_type != "direct":
+                return self._send(
+                    200,
+                    {
+                        "proxyWallet": user.proxy_wallet,
+                        "name": user.name,
+                        "pseudonym": user.name,
+                        "createdAt": "2025-01-01T00:00:00Z",
+                        "users": [{"id": user.name}],
+                    },
+                )
+        self._error(404, "profile not found")
+
+
+class EmulatorServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, state: EmulatorState, port: int = 0) -> None:
+        super().__init__(("127.0.0.1", port), _Handler)
+        self.state = state
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def start_in_thread(self) -> threading.Thread:
+        thread = threading.Thread(target=self.serve_forever, name="polymarket-emulator", daemon=True)
+        thread.start()
+        return thread

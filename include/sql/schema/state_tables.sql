@@ -1,0 +1,44 @@
+-- Per-wallet sync state: the watermark (newest fill stored) and the wallet's fill count as the
+-- loader measured it after its last run (promotion compares it with the table).
+CREATE TABLE IF NOT EXISTS {db:Identifier}.wallet_sync_state
+(
+    wallet        String,
+    source        LowCardinality(String),
+    fills_table   String,
+    last_fill_ts  DateTime64(3, 'UTC'),
+    fills_total   UInt64,
+    last_run_id   String,
+    updated_at    DateTime64(6, 'UTC')
+)
+ENGINE = ReplacingMergeTree(updated_at)
+ORDER BY (wallet, source);
+
+-- Progress of one wallet inside one DAG run, written after every stored batch so a retried task
+-- resumes where it stopped. Data API: everything newer than resume_end_s is stored. CLOB: the
+-- cursor of the next page to read.
+CREATE TABLE IF NOT EXISTS {db:Identifier}.ingest_checkpoints
+(
+    run_id        String,
+    wallet        String,
+    source        LowCardinality(String),
+    resume_end_s  Int64,
+    resume_cursor String,
+    pages         UInt64,
+    rows_seen     UInt64,
+    rows_inserted UInt64,
+    done          UInt8,
+    updated_at    DateTime64(6, 'UTC')
+)
+ENGINE = ReplacingMergeTree(updated_at)
+ORDER BY (run_id, wallet, source)
+TTL toDateTime(updated_at) + INTERVAL 30 DAY;
+
+-- Trading volume per wallet; proxy discovery reads the most active wallets from here.
+CREATE TABLE IF NOT EXISTS {db:Identifier}.wallet_metrics
+(
+    wallet           String,
+    total_volume_usd Float64,
+    updated_at       DateTime64(3, 'UTC') DEFAULT now64(3)
+)
+ENGINE = ReplacingMergeTree(updated_at)
+ORDER BY wallet;

@@ -1,0 +1,4 @@
+INSERT INTO {db:Identifier}.wallet_sync_state
+    (wallet, source, fills_table, last_fill_ts, fills_total, last_run_id, updated_at)
+VALUES ({wallet:String}, {source:String}, {fills_table:String}, fromUnixTimestamp64Milli({last_fill_ms:Int64}, 'UTC'),
+        {fills_total:UInt64}, {run_id:String}, now64(6));

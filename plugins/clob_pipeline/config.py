@@ -1,0 +1,40 @@
+"""Names shared by DAGs, operators and tests: connection ids, pools, table names, SQL folder.
+
+Kept in one place so the docker-compose file, the README and the tests can be checked against it.
+Only cheap environment reads happen here: this module is imported at DAG-parse time.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+# --- Airflow connections (AIRFLOW_CONN_<ID upper-cased>) -------------------------------------
+CLICKHOUSE_CONN_ID = "clickhouse_default"
+DATA_API_CONN_ID = "polymarket_data_api"
+CLOB_CONN_ID = "polymarket_clob"
+GAMMA_CONN_ID = "polymarket_gamma"
+
+# --- Pools ---------------------------------------------------------------------------------
+# Every task that opens ClickHouse runs in this pool. Embedded chDB allows one process per data
+# folder, so the pool has one slot there; against a ClickHouse server raise it
+# (``airflow pools set clickhouse 8 "..."``).
+CLICKHOUSE_POOL = os.environ.get("CLOB_PIPELINE_CLICKHOUSE_POOL", "clickhouse")
+
+# --- ClickHouse objects --------------------------------------------------------------------
+DEFAULT_DATABASE = "polymarket"
+STAGING_FILLS_TABLE = "clob_fills_v2"
+STAGING_PROXY_TABLE = "pm_user_proxy_wallets_v2"
+PRODUCTION_FILLS_TABLE = "clob_fills"
+PRODUCTION_PROXY_TABLE = "pm_user_proxy_wallets"
+SYNC_STATE_TABLE = "wallet_sync_state"
+CHECKPOINT_TABLE = "ingest_checkpoints"
+WALLET_METRICS_TABLE = "wallet_metrics"
+
+# --- Files ---------------------------------------------------------------------------------
+_BUNDLE_ROOT = Path(__file__).resolve().parents[2]
+SQL_DIR = Path(os.environ.get("CLOB_PIPELINE_SQL_DIR", _BUNDLE_ROOT / "include" / "sql")).resolve()
+
+# --- Task retry defaults (seconds); env-overridable so tests need not sleep for minutes ----
+RETRY_DELAY_S = float(os.environ.get("CLOB_PIPELINE_RETRY_DELAY_S", "30"))
+RETRIES = int(os.environ.get("CLOB_PIPELINE_RETRIES", "3"))

@@ -1,0 +1,1 @@
+"""Pure fill logic: no Airflow, no network, no database. Unit-tested directly."""

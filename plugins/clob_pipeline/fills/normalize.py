@@ -1,0 +1,252 @@
+"""Turn Polymarket API rows into :class:`Fill` records with stable, unique fill ids.
+
+Why fill ids are built the way they are:
+
+- CLOB trades carry a trade id. A taker fill is that id; a wallet's maker fills inside a trade are
+  ``<trade id>:<maker order id>`` (one trade can match several maker orders of one wallet).
+- Data API rows have no id. The id is a hash of the fields that identify a fill (wallet,
+  transaction, asset, side, size, price, timestamp) plus an *occurrence number*: one transaction
+  can hold several fills of one wallet that agree on every field, and they must not collapse into
+  one. Identical rows share their timestamp, so every time window that returns one returns all of
+  them, and counting them inside one fetch stream is stable across re-runs and retries.
+
+Every row is validated before anything is written; a bad row raises :class:`MalformedFillError`
+naming the field, the rule and the value.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Mapping
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from typing import Any
+
+from clob_pipeline.fills.schema import PRICE_SCALE, SIZE_SCALE, Fill
+
+ADDRESS_RE = re.compile(r"^0x[0-9a-f]{40}$")
+_SIDES = frozenset({"BUY", "SELL"})
+_SIZE_Q = Decimal(1).scaleb(-SIZE_SCALE)
+_PRICE_Q = Decimal(1).scaleb(-PRICE_SCALE)
+_MS_THRESHOLD = 10**11  # Unix seconds stay below this until the year 5138; milliseconds exceed it
+
+
+class MalformedFillError(ValueError):
+    """An API row broke a rule; nothing from its page was written."""
+
+    def __init__(self, field: str, rule: str, value: Any, context: str = "") -> None:
+        self.field, self.rule, self.value = field, rule, value
+        where = f" ({context})" if context else ""
+        super().__init__(
+            f"malformed fill{where}: field {field!r} {rule}; got {value!r}. "
+            "Nothing from this page was written. Check the API response for this wallet; if the API "
+            "changed its shape, update clob_pipeline/fills/normalize.py."
+        )
+
+
+def _text(row: Mapping[str, Any], field: str, ctx: str, *, required: bool = True) -> str:
+    value = row.get(field)
+    if value is None or value == "":
+        if required:
+            raise MalformedFillError(field, "must be a non-empty string", value, ctx)
+        return ""
+    if not isinstance(value, str):
+        raise MalformedFillError(field, "must be a string", value, ctx)
+    return value
+
+
+def _decimal(row: Mapping[str, Any], field: str, quantum: Decimal, ctx: str, *, key: str | None = None) -> Decimal:
+    value = row.get(key or field)
+    if isinstance(value, bool) or value is None:
+        raise MalformedFillError(field, "must be a number or decimal string", value, ctx)
+    try:
+        # repr() of a float is its shortest exact decimal form, so 0.57 stays 0.57
+        number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    except (InvalidOperation, TypeError, ValueError):
+        raise MalformedFillError(field, "must be a number or decimal string", value, ctx) from None
+    if not number.is_finite() or number < 0:
+        raise MalformedFillError(field, "must be a finite number >= 0", value, ctx)
+    return number.quantize(quantum, rounding=ROUND_HALF_EVEN)
+
+
+def _timestamp_ms(value: Any, field: str, ctx: str) -> int:
+    """Accept Unix seconds (int or numeric string) and, detected by magnitude, milliseconds."""
+    if isinstance(value, bool):
+        raise MalformedFillError(field, "must be Unix seconds", value, ctx)
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise MalformedFillError(field, "must be Unix seconds", value, ctx) from None
+    if number <= 0:
+        raise MalformedFillError(field, "must be a positive Unix time", value, ctx)
+    return number if number >= _MS_THRESHOLD else number * 1000
+
+
+def _side(value: Any, field: str, ctx: str) -> str:
+    side = value.upper() if isinstance(value, str) else value
+    if side not in _SIDES:
+        raise MalformedFillError(field, "must be BUY or SELL", value, ctx)
+    return side
+
+
+def hash_fill_id(*parts: object) -> str:
+    """A 32-hex-char id from the identifying fields (blake2b-128: fast, collision-safe here)."""
+    return hashlib.blake2b("|".join(map(str, parts)).encode(), digest_size=16).hexdigest()
+
+
+class DataApiFillNormalizer:
+    """Normalises Data API ``/trades`` rows of one wallet, page after page.
+
+    Occurrence counters are kept only for the latest timestamp seen, because the API returns rows
+    newest first and identical rows share a timestamp: memory stays bounded by one timestamp's
+    rows however long the history is. Call :meth:`restart_window` when the fetcher re-reads a
+    window, so re-read rows get the same ids again (and are then skipped as already stored).
+    """
+
+    source = "data_api"
+
+    def __init__(self, wallet: str, user_eoa: str) -> None:
+        self.wallet = wallet
+        self.user_eoa = user_eoa
+        self._counts: dict[tuple, int] = {}
+        self._counts_ts: int | None = None
+
+    def restart_window(self) -> None:
+        self._counts.clear()
+        self._counts_ts = None
+
+    def normalize(self, row: Mapping[str, Any]) -> Fill:
+        ctx = f"wallet {self.wallet}, data_api row"
+        if not isinstance(row, Mapping):
+            raise MalformedFillError("row", "must be a JSON object", row, ctx)
+        ts_ms = _timestamp_ms(row.get("timestamp"), "timestamp", ctx)
+        tx = _text(row, "transactionHash", ctx).lower()
+        asset = _text(row, "asset", ctx)
+        condition_id = _text(row, "conditionId", ctx).lower()
+        side = _side(row.get("side"), "side", ctx)
+        size = _decimal(row, "size", _SIZE_Q, ctx)
+        price = _decimal(row, "price", _PRICE_Q, ctx)
+        if price > 1:
+            raise MalformedFillError("price", "must be between 0 and 1", row.get("price"), ctx)
+        outcome_index = row.get("outcomeIndex", -1)
+        if not isinstance(outcome_index, int) or isinstance(outcome_index, bool):
+            raise MalformedFillError("outcomeIndex", "must be an integer", outcome_index, ctx)
+
+        if ts_ms != self._counts_ts:
+            self._counts.clear()
+            self._counts_ts = ts_ms
+        identity = (tx, asset, side, size, price)
+        occurrence = self._counts.get(identity, 0)
+        self._counts[identity] = occurrence + 1
+        fill_id = hash_fill_id(self.wallet, tx, asset, side, size, price, ts_ms, occurrence)
+        return Fill(
+            fill_id=fill_id,
+            source=self.source,
+            proxy_wallet=self.wallet,
+            user_eoa=self.user_eoa,
+            condition_id=condition_id,
+            asset=asset,
+            side=side,
+            outcome=_text(row, "outcome", ctx, required=False),
+            outcome_index=outcome_index,
+            size=size,
+            price=price,
+            timestamp_ms=ts_ms,
+            transaction_hash=tx,
+            trade_id="",
+            trader_side="",
+            status="",
+            version=0,
+        )
+
+    def normalize_page(self, rows: Iterable[Mapping[str, Any]]) -> list[Fill]:
+        return [self.normalize(row) for row in rows]
+
+
+class ClobFillNormalizer:
+    """Normalises CLOB ``/data/trades`` trade objects into the key owner's fills.
+
+    A trade where the wallet was the taker is one fill (the top-level fields describe the taker
+    order). Where it was a maker, its fills are the ``maker_orders`` entries whose
+    ``maker_address`` is the wallet. ``version`` is ``last_update`` so a later status
+    (MATCHED -> CONFIRMED) replaces the earlier row in the ReplacingMergeTree.
+    """
+
+    source = "clob"
+
+    def __init__(self, wallet: str, user_eoa: str) -> None:
+        self.wallet = wallet
+        self.user_eoa = user_eoa
+
+    def restart_window(self) -> None:
+        """CLOB fill ids come from the API, so there is no per-window state."""
+
+    def normalize_trade(self, trade: Mapping[str, Any]) -> list[Fill]:
+        ctx = f"wallet {self.wallet}, clob trade {trade.get('id')!r}" if isinstance(trade, Mapping) else ""
+        if not isinstance(trade, Mapping):
+            raise MalformedFillError("trade", "must be a JSON object", trade, ctx)
+        trade_id = _text(trade, "id", ctx)
+        ts_ms = _timestamp_ms(trade.get("match_time"), "match_time", ctx)
+        version = int(_timestamp_ms(trade.get("last_update") or trade.get("match_time"), "last_update", ctx))
+        status = _text(trade, "status", ctx, required=False).upper().removeprefix("TRADE_STATUS_")
+        market = _text(trade, "market", ctx).lower()
+        tx = _text(trade, "transaction_hash", ctx, required=False).lower()
+        taker_side = _side(trade.get("side"), "side", ctx)
+        trader_side = (trade.get("trader_side") or "").upper()
+        if trader_side not in ("TAKER", "MAKER"):
+            raise MalformedFillError("trader_side", "must be TAKER or MAKER", trade.get("trader_side"), ctx)
+
+        common = dict(
+            source=self.source,
+            proxy_wallet=self.wallet,
+            user_eoa=self.user_eoa,
+            condition_id=market,
+            timestamp_ms=ts_ms,
+            transaction_hash=tx,
+            trade_id=trade_id,
+            trader_side=trader_side,
+            status=status,
+            version=version,
+            outcome_index=int(trade.get("outcome_index", -1) if trade.get("outcome_index") is not None else -1),
+        )
+        if trader_side == "TAKER":
+            price = _decimal(trade, "price", _PRICE_Q, ctx)
+            return [
+                Fill(
+                    fill_id=trade_id,
+                    asset=_text(trade, "asset_id", ctx),
+                    side=taker_side,
+                    outcome=_text(trade, "outcome", ctx, required=False),
+                    size=_decimal(trade, "size", _SIZE_Q, ctx),
+                    price=price,
+                    **common,
+                )
+            ]
+        fills = []
+        taker_asset = _text(trade, "asset_id", ctx)
+        for order in trade.get("maker_orders") or []:
+            if not isinstance(order, Mapping):
+                raise MalformedFillError("maker_orders[]", "must be JSON objects", order, ctx)
+            if str(order.get("maker_address", "")).lower() != self.wallet:
+                continue
+            asset = _text(order, "asset_id", ctx)
+            if order.get("side"):
+                side = _side(order.get("side"), "maker_orders[].side", ctx)
+            else:  # same token: opposite side of the taker; complementary token: same side
+                opposite = "SELL" if taker_side == "BUY" else "BUY"
+                side = opposite if asset == taker_asset else taker_side
+            fills.append(
+                Fill(
+                    fill_id=f"{trade_id}:{_text(order, 'order_id', ctx)}",
+                    asset=asset,
+                    side=side,
+                    outcome=_text(order, "outcome", ctx, required=False),
+                    size=_decimal(order, "maker_orders[].matched_amount", _SIZE_Q, ctx, key="matched_amount"),
+                    price=_decimal(order, "maker_orders[].price", _PRICE_Q, ctx, key="price"),
+                    **common,
+                )
+            )
+        return fills
+
+    def normalize_page(self, trades: Iterable[Mapping[str, Any]]) -> list[Fill]:
+        return [fill for trade in trades for fill in self.normalize_trade(trade)]

@@ -1,0 +1,57 @@
+"""Column layout of the fills tables, shared by the normaliser and the Arrow batch builder.
+
+The order here is the insert order; ``include/sql/schema/create_fills_table.sql`` must declare
+the same columns (a test compares them). The Arrow form lives in ``arrow.py`` so that parsing a
+DAG never imports pyarrow.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+SIZE_SCALE = 6  # outcome tokens and collateral both have 6 decimals on Polygon
+PRICE_SCALE = 6
+
+
+class Fill(NamedTuple):
+    """One fill of one wallet, ready to insert. ``timestamp_ms`` is Unix milliseconds (UTC)."""
+
+    fill_id: str
+    source: str
+    proxy_wallet: str
+    user_eoa: str
+    condition_id: str
+    asset: str
+    side: str
+    outcome: str
+    outcome_index: int
+    size: object  # decimal.Decimal quantised to SIZE_SCALE
+    price: object  # decimal.Decimal quantised to PRICE_SCALE
+    timestamp_ms: int
+    transaction_hash: str
+    trade_id: str
+    trader_side: str
+    status: str
+    version: int
+
+
+FILL_COLUMNS: tuple[str, ...] = (
+    "fill_id",
+    "source",
+    "proxy_wallet",
+    "user_eoa",
+    "condition_id",
+    "asset",
+    "side",
+    "outcome",
+    "outcome_index",
+    "size",
+    "price",
+    "timestamp",
+    "transaction_hash",
+    "trade_id",
+    "trader_side",
+    "status",
+    "version",
+    "ingested_at",
+)

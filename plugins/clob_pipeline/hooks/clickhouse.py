@@ -1,0 +1,130 @@
+"""ClickHouse hook: one client API for a ClickHouse server (HTTP) and embedded chDB.
+
+Builds on the official ``apache-airflow-providers-clickhousedb`` hook, so it *is* a ``DbApiHook``
+(``get_first``/``get_records`` for common-sql check operators) and reads the same connection
+fields. One extra selects the embedded engine:
+
+- server:   ``{"conn_type": "clickhouse", "host": "ch.example", "port": 8123, "login": ..., "password": ...,
+  "schema": "polymarket"}``
+- embedded: ``{"conn_type": "clickhouse", "schema": "polymarket", "extra": {"chdb_path": "/abs/path/chdb"}}``
+  (clickhouse-connect's chDB interface, ``dsn="chdb:///abs/path"``).
+
+``schema`` names the bundle's database (default ``polymarket``). The client itself connects to
+``default`` and every SQL file names ``{db:Identifier}`` explicitly, because the bundle's database
+may not exist yet when the first task runs. The hook adds ``db`` to every parameter set.
+
+chDB allows one process per data folder, so close the hook (``with ClickHouseHook() as ch:``) as
+soon as a task is done with it; tasks that use it share a one-slot pool.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.clickhousedb.hooks.clickhouse import ClickHouseConnection
+from airflow.providers.clickhousedb.hooks.clickhouse import ClickHouseHook as ProviderClickHouseHook
+
+from clob_pipeline.config import CLICKHOUSE_CONN_ID, DEFAULT_DATABASE
+from clob_pipeline.sql_files import read_sql, split_statements
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    from clickhouse_connect.driver.client import Client
+
+
+class ClickHouseHook(ProviderClickHouseHook):
+    """The bundle's ClickHouse hook (server or chDB), with helpers that run ``include/sql`` files."""
+
+    hook_name = "ClickHouse (clob-pipeline)"
+
+    def __init__(self, clickhouse_conn_id: str = CLICKHOUSE_CONN_ID, **kwargs: Any) -> None:
+        super().__init__(clickhouse_conn_id=clickhouse_conn_id, **kwargs)
+        self._client: Client | None = None
+
+    # --- connection --------------------------------------------------------------------------
+    @cached_property
+    def bundle_database(self) -> str:
+        return self.database or self.connection.schema or DEFAULT_DATABASE
+
+    @cached_property
+    def chdb_path(self) -> str | None:
+        path = self.connection.extra_dejson.get("chdb_path")
+        if path and not os.path.isabs(path):
+            raise ValueError(f"{self.get_conn_id()}: extra.chdb_path must be an absolute path; got {path!r}")
+        return path or None
+
+    @property
+    def backend(self) -> str:
+        return f"chdb:{self.chdb_path}" if self.chdb_path else f"server:{self.connection.host}"
+
+    def _get_client_kwargs(self) -> dict[str, Any]:
+        kwargs = super()._get_client_kwargs()
+        kwargs["database"] = "default"  # SQL names {db:Identifier}; the database may not exist yet
+        return kwargs
+
+    def _new_client(self) -> Client:
+        import clickhouse_connect
+
+        if self.chdb_path:
+            os.makedirs(self.chdb_path, exist_ok=True)
+            return clickhouse_connect.get_client(dsn=f"chdb://{self.chdb_path}")
+        return clickhouse_connect.get_client(**self._get_client_kwargs())
+
+    def get_client(self) -> Client:
+        """The hook's client, opened on first use and kept until :meth:`close`."""
+        if self._client is None:
+            self._client = self._new_client()
+        return self._client
+
+    def get_conn(self) -> ClickHouseConnection:
+        """DB-API connection for common-sql; a client of its own that DbApiHook closes."""
+        return ClickHouseConnection(self._new_client())
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def __enter__(self) -> ClickHouseHook:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- helpers -----------------------------------------------------------------------------
+    def _params(self, parameters: Mapping[str, Any] | None) -> dict[str, Any]:
+        return {"db": self.bundle_database, **(parameters or {})}
+
+    def run_statements(self, sql: str, parameters: Mapping[str, Any] | None = None) -> int:
+        """Run each statement of ``sql`` as a command; return how many ran."""
+        statements = split_statements(sql)
+        client = self.get_client()
+        for statement in statements:
+            client.command(statement, parameters=self._params(parameters))
+        return len(statements)
+
+    def run_sql_file(self, name: str, parameters: Mapping[str, Any] | None = None) -> int:
+        return self.run_statements(read_sql(name), parameters)
+
+    def query_rows(self, sql: str, parameters: Mapping[str, Any] | None = None) -> list[tuple]:
+        return self.get_client().query(sql, parameters=self._params(parameters)).result_rows
+
+    def query_file(self, name: str, parameters: Mapping[str, Any] | None = None) -> list[tuple]:
+        return self.query_rows(read_sql(name), parameters)
+
+    def query_file_dicts(self, name: str, parameters: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        result = self.get_client().query(read_sql(name), parameters=self._params(parameters))
+        return [dict(zip(result.column_names, row)) for row in result.result_rows]
+
+    def insert_arrow(self, table: str, arrow_table: pa.Table) -> None:
+        self.get_client().insert_arrow(table, arrow_table, database=self.bundle_database)
+
+    # common-sql check operators call these with their own SQL; give them the db parameter too
+    def get_first(self, sql: Any, parameters: Any = None, **kwargs: Any) -> Any:
+        return super().get_first(sql, self._params(parameters), **kwargs)
+
+    def get_records(self, sql: Any, parameters: Any = None, **kwargs: Any) -> Any:
+        return super().get_records(sql, self._params(parameters), **kwargs)
