@@ -13,6 +13,7 @@ what the emulator serves. It includes the awkward cases an ingester must survive
 
 from __future__ import annotations
 
+import bisect
 import random
 import threading
 import time
@@ -63,6 +64,7 @@ class Dataset:
     anchor_s: int
     _fills: dict[str, list[EmuFill]] = field(default_factory=dict)
     _hidden: dict[str, list[EmuFill]] = field(default_factory=dict)
+    _keys: dict[str, list[int]] = field(default_factory=dict)  # -ts per fill, for bisection
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _rng: random.Random = field(default_factory=lambda: random.Random(0))
 
@@ -74,6 +76,15 @@ class Dataset:
         """The wallet's currently visible fills, newest first (a snapshot; safe to iterate)."""
         return self._fills.get(wallet.lower(), [])
 
+    def window(self, wallet: str, lo_s: int, hi_s: int) -> list[EmuFill]:
+        """Visible fills with ``lo_s <= ts <= hi_s``, newest first, found by bisection (no full scan)."""
+        wallet = wallet.lower()
+        fills = self._fills.get(wallet, [])
+        keys = self._keys.get(wallet)
+        if keys is None or len(keys) != len(fills):
+            keys = self._keys[wallet] = [-f.ts for f in fills]
+        return fills[bisect.bisect_left(keys, -hi_s) : bisect.bisect_right(keys, -lo_s)]
+
     def release_late(self) -> int:
         """Make every hidden (late-arriving) fill visible; return how many were released."""
         with self._lock:
@@ -82,6 +93,7 @@ class Dataset:
                 if hidden:
                     merged = sorted(self._fills[wallet] + hidden, key=lambda f: -f.ts)
                     self._fills[wallet] = merged
+                    self._keys.pop(wallet, None)
                     released += len(hidden)
                     self._hidden[wallet] = []
             return released
@@ -94,6 +106,7 @@ class Dataset:
             for wallet in wallets or self.wallets:
                 new = [_make_fill(self._rng, wallet, self.markets, ts) for _ in range(per_wallet)]
                 self._fills[wallet] = sorted(new + self._fills.get(wallet, []), key=lambda f: -f.ts)
+                self._keys.pop(wallet, None)
                 added += len(new)
             return added
 

@@ -65,6 +65,7 @@ class Fault:
     after: int = 0
     user: str | None = None
     delay_s: float = 2.0
+    retry_after: float | None = None  # with status 429: the Retry-After header
     seen: int = 0
 
 
@@ -254,7 +255,8 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is not None:
             state.stats[f"fault:{fault.kind}"] += 1
             if fault.kind == "status":
-                return self._error(fault.status, "injected fault")
+                extra = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else None
+                return self._error(fault.status, "injected fault", extra)
             if fault.kind == "malformed":
                 return self._send(200, None, raw=b'[{"proxyWallet": "0x')
             time.sleep(fault.delay_s)
@@ -331,9 +333,9 @@ class _Handler(BaseHTTPRequestHandler):
         now = int(time.time())
         lo = start if start else now - 3 * 365 * 86_400
         hi = end if end else 2**62
-        rows = [
-            f for f in self.server.state.dataset.visible_fills(user) if lo <= f.ts <= hi and (not taker_only or f.role == "taker")
-        ]
+        rows = self.server.state.dataset.window(user, lo, hi)
+        if taker_only:
+            rows = [f for f in rows if f.role == "taker"]
         self._send(200, [data_api_row(f) for f in rows[offset : offset + limit]])
 
     # --- CLOB ----------------------------------------------------------------------------------
@@ -372,7 +374,7 @@ class _Handler(BaseHTTPRequestHandler):
             after, before = self._int(query, "after", 0), self._int(query, "before", 2**62)
             if after is None or before is None:
                 return None
-            fills = [f for f in self.server.state.dataset.visible_fills(creds.funder) if after <= f.ts <= before]
+            fills = self.server.state.dataset.window(creds.funder, after, before)
             trades = clob_trades(fills, creds)
             for name in ("id", "market", "asset_id"):
                 if query.get(name):

@@ -38,3 +38,8 @@ SQL_DIR = Path(os.environ.get("CLOB_PIPELINE_SQL_DIR", _BUNDLE_ROOT / "include" 
 # --- Task retry defaults (seconds); env-overridable so tests need not sleep for minutes ----
 RETRY_DELAY_S = float(os.environ.get("CLOB_PIPELINE_RETRY_DELAY_S", "30"))
 RETRIES = int(os.environ.get("CLOB_PIPELINE_RETRIES", "3"))
+
+
+def batch_rows() -> int:
+    """Fills buffered per ClickHouse insert (and per checkpoint); read when a task runs."""
+    return int(os.environ.get("CLOB_PIPELINE_BATCH_ROWS", "20000"))

@@ -22,12 +22,13 @@ from collections.abc import Iterable, Mapping
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 
-from clob_pipeline.fills.schema import PRICE_SCALE, SIZE_SCALE, Fill
+from clob_pipeline.fills.schema import SIZE_SCALE, Fill
 
 ADDRESS_RE = re.compile(r"^0x[0-9a-f]{40}$")
 _SIDES = frozenset({"BUY", "SELL"})
-_SIZE_Q = Decimal(1).scaleb(-SIZE_SCALE)
-_PRICE_Q = Decimal(1).scaleb(-PRICE_SCALE)
+_MICRO = 10**SIZE_SCALE  # sizes and prices are held as integer micro-units (value * 10**6)
+_MICRO_Q = Decimal(1).scaleb(-SIZE_SCALE)
+_NUMBER = (float, int)
 _MS_THRESHOLD = 10**11  # Unix seconds stay below this until the year 5138; milliseconds exceed it
 
 
@@ -55,18 +56,33 @@ def _text(row: Mapping[str, Any], field: str, ctx: str, *, required: bool = True
     return value
 
 
-def _decimal(row: Mapping[str, Any], field: str, quantum: Decimal, ctx: str, *, key: str | None = None) -> Decimal:
+def to_micro(value: Any) -> int:
+    """A JSON number or decimal string as an integer count of 10**-6 units (half-even rounding).
+
+    Floats round their product with 10**6 (exact for the <= 6 decimals prices and sizes carry);
+    strings go through Decimal. Raises ValueError/TypeError/OverflowError on anything else.
+    """
+    if type(value) is float:
+        return round(value * _MICRO)
+    if type(value) is int:
+        return value * _MICRO
+    if type(value) is str:
+        number = Decimal(value)
+        if not number.is_finite():
+            raise ValueError(value)
+        return int(number.quantize(_MICRO_Q, rounding=ROUND_HALF_EVEN).scaleb(SIZE_SCALE))
+    raise TypeError(value)
+
+
+def _micro(row: Mapping[str, Any], field: str, ctx: str, *, key: str | None = None) -> int:
     value = row.get(key or field)
-    if isinstance(value, bool) or value is None:
-        raise MalformedFillError(field, "must be a number or decimal string", value, ctx)
     try:
-        # repr() of a float is its shortest exact decimal form, so 0.57 stays 0.57
-        number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
-    except (InvalidOperation, TypeError, ValueError):
-        raise MalformedFillError(field, "must be a number or decimal string", value, ctx) from None
-    if not number.is_finite() or number < 0:
-        raise MalformedFillError(field, "must be a finite number >= 0", value, ctx)
-    return number.quantize(quantum, rounding=ROUND_HALF_EVEN)
+        micro = to_micro(value)
+    except (InvalidOperation, TypeError, ValueError, OverflowError):
+        raise MalformedFillError(field, "must be a finite number or decimal string", value, ctx) from None
+    if micro < 0:
+        raise MalformedFillError(field, "must be >= 0", value, ctx)
+    return micro
 
 
 def _timestamp_ms(value: Any, field: str, ctx: str) -> int:
@@ -116,6 +132,70 @@ class DataApiFillNormalizer:
         self._counts_ts = None
 
     def normalize(self, row: Mapping[str, Any]) -> Fill:
+        fields = self._fast_fields(row) or self._checked_fields(row)
+        ts_ms, tx, asset, condition_id, side, size, price, outcome, outcome_index = fields
+        if ts_ms != self._counts_ts:
+            self._counts.clear()
+            self._counts_ts = ts_ms
+        identity = (tx, asset, side, size, price)
+        occurrence = self._counts.get(identity, 0)
+        self._counts[identity] = occurrence + 1
+        return Fill(
+            hash_fill_id(self.wallet, tx, asset, side, size, price, ts_ms, occurrence),
+            self.source,
+            self.wallet,
+            self.user_eoa,
+            condition_id,
+            asset,
+            side,
+            outcome,
+            outcome_index,
+            size,
+            price,
+            ts_ms,
+            tx,
+            "",
+            "",
+            "",
+            0,
+        )
+
+    @staticmethod
+    def _fast_fields(row: Any) -> tuple | None:
+        """The common well-formed row in one pass; None sends the row to the checked path."""
+        try:
+            ts, side, size, price = row["timestamp"], row["side"], row["size"], row["price"]
+            tx, asset, cond = row["transactionHash"], row["asset"], row["conditionId"]
+            outcome, outcome_index = row.get("outcome") or "", row.get("outcomeIndex", -1)
+        except (KeyError, TypeError):
+            return None
+        if not (
+            type(ts) is int
+            and 0 < ts
+            and side in _SIDES
+            and type(size) in _NUMBER
+            and type(price) in _NUMBER
+            and type(tx) is str
+            and tx
+            and type(asset) is str
+            and asset
+            and type(cond) is str
+            and cond
+            and type(outcome) is str
+            and type(outcome_index) is int
+        ):
+            return None
+        try:
+            size_u, price_u = to_micro(size), to_micro(price)
+        except (ValueError, OverflowError):
+            return None
+        if size_u < 0 or not 0 <= price_u <= _MICRO:
+            return None
+        ts_ms = ts if ts >= _MS_THRESHOLD else ts * 1000
+        return ts_ms, tx.lower(), asset, cond.lower(), side, size_u, price_u, outcome, outcome_index
+
+    def _checked_fields(self, row: Any) -> tuple:
+        """Field-by-field validation: names the first broken field, rule and value."""
         ctx = f"wallet {self.wallet}, data_api row"
         if not isinstance(row, Mapping):
             raise MalformedFillError("row", "must be a JSON object", row, ctx)
@@ -124,40 +204,15 @@ class DataApiFillNormalizer:
         asset = _text(row, "asset", ctx)
         condition_id = _text(row, "conditionId", ctx).lower()
         side = _side(row.get("side"), "side", ctx)
-        size = _decimal(row, "size", _SIZE_Q, ctx)
-        price = _decimal(row, "price", _PRICE_Q, ctx)
-        if price > 1:
+        size = _micro(row, "size", ctx)
+        price = _micro(row, "price", ctx)
+        if price > _MICRO:
             raise MalformedFillError("price", "must be between 0 and 1", row.get("price"), ctx)
         outcome_index = row.get("outcomeIndex", -1)
         if not isinstance(outcome_index, int) or isinstance(outcome_index, bool):
             raise MalformedFillError("outcomeIndex", "must be an integer", outcome_index, ctx)
-
-        if ts_ms != self._counts_ts:
-            self._counts.clear()
-            self._counts_ts = ts_ms
-        identity = (tx, asset, side, size, price)
-        occurrence = self._counts.get(identity, 0)
-        self._counts[identity] = occurrence + 1
-        fill_id = hash_fill_id(self.wallet, tx, asset, side, size, price, ts_ms, occurrence)
-        return Fill(
-            fill_id=fill_id,
-            source=self.source,
-            proxy_wallet=self.wallet,
-            user_eoa=self.user_eoa,
-            condition_id=condition_id,
-            asset=asset,
-            side=side,
-            outcome=_text(row, "outcome", ctx, required=False),
-            outcome_index=outcome_index,
-            size=size,
-            price=price,
-            timestamp_ms=ts_ms,
-            transaction_hash=tx,
-            trade_id="",
-            trader_side="",
-            status="",
-            version=0,
-        )
+        outcome = _text(row, "outcome", ctx, required=False)
+        return ts_ms, tx, asset, condition_id, side, size, price, outcome, outcome_index
 
     def normalize_page(self, rows: Iterable[Mapping[str, Any]]) -> list[Fill]:
         return [self.normalize(row) for row in rows]
@@ -210,14 +265,14 @@ class ClobFillNormalizer:
             outcome_index=int(trade.get("outcome_index", -1) if trade.get("outcome_index") is not None else -1),
         )
         if trader_side == "TAKER":
-            price = _decimal(trade, "price", _PRICE_Q, ctx)
+            price = _micro(trade, "price", ctx)
             return [
                 Fill(
                     fill_id=trade_id,
                     asset=_text(trade, "asset_id", ctx),
                     side=taker_side,
                     outcome=_text(trade, "outcome", ctx, required=False),
-                    size=_decimal(trade, "size", _SIZE_Q, ctx),
+                    size=_micro(trade, "size", ctx),
                     price=price,
                     **common,
                 )
@@ -241,8 +296,8 @@ class ClobFillNormalizer:
                     asset=asset,
                     side=side,
                     outcome=_text(order, "outcome", ctx, required=False),
-                    size=_decimal(order, "maker_orders[].matched_amount", _SIZE_Q, ctx, key="matched_amount"),
-                    price=_decimal(order, "maker_orders[].price", _PRICE_Q, ctx, key="price"),
+                    size=_micro(order, "maker_orders[].matched_amount", ctx, key="matched_amount"),
+                    price=_micro(order, "maker_orders[].price", ctx, key="price"),
                     **common,
                 )
             )

@@ -25,8 +25,8 @@ class Fill(NamedTuple):
     side: str
     outcome: str
     outcome_index: int
-    size: object  # decimal.Decimal quantised to SIZE_SCALE
-    price: object  # decimal.Decimal quantised to PRICE_SCALE
+    size: int  # micro-units: shares * 10**6 (stored as Decimal(38, 6))
+    price: int  # micro-units: collateral per share * 10**6 (stored as Decimal(18, 6))
     timestamp_ms: int
     transaction_hash: str
     trade_id: str

@@ -10,7 +10,10 @@ for two writers racing on one wallet.
 
 from __future__ import annotations
 
+import gc
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from clob_pipeline.fills.arrow import fills_to_arrow
@@ -18,6 +21,23 @@ from clob_pipeline.fills.schema import Fill
 
 if TYPE_CHECKING:
     from clob_pipeline.hooks.clickhouse import ClickHouseHook
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while fills stream through.
+
+    Fills and pages hold no reference cycles, so reference counting frees them as batches are
+    flushed; the collector's passes over hundreds of thousands of young tuples were measured at
+    about half of the normalise + Arrow-build time. It is switched back on afterwards.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class FillBatchWriter:

@@ -8,7 +8,7 @@ from typing import Any
 
 from airflow.sdk import BaseOperator
 
-from clob_pipeline.config import CLICKHOUSE_CONN_ID, CLOB_CONN_ID, DATA_API_CONN_ID, STAGING_FILLS_TABLE
+from clob_pipeline.config import CLICKHOUSE_CONN_ID, CLOB_CONN_ID, DATA_API_CONN_ID, STAGING_FILLS_TABLE, batch_rows
 from clob_pipeline.fills.normalize import ClobFillNormalizer, DataApiFillNormalizer
 from clob_pipeline.fills.paging import CLOB_END_CURSOR, CLOB_START_CURSOR
 from clob_pipeline.fills.params import normalize_wallet, validate_source
@@ -55,7 +55,7 @@ class PolymarketFillsToClickHouseOperator(BaseOperator):
         fills_table: str = STAGING_FILLS_TABLE,
         overlap_s: int = 3600,
         default_lookback_s: int = 90 * 86_400,
-        batch_rows: int = 20_000,
+        batch_rows: int | None = None,
         clickhouse_conn_id: str = CLICKHOUSE_CONN_ID,
         data_api_conn_id: str = DATA_API_CONN_ID,
         clob_conn_id: str = CLOB_CONN_ID,
@@ -76,7 +76,7 @@ class PolymarketFillsToClickHouseOperator(BaseOperator):
         self.clob_conn_id = clob_conn_id
 
     def execute(self, context: Any) -> dict[str, Any]:
-        from clob_pipeline.operators.fill_writer import FillBatchWriter  # pyarrow: run time only
+        from clob_pipeline.operators.fill_writer import FillBatchWriter, gc_paused  # pyarrow: run time only
 
         started = time.monotonic()
         wallet = normalize_wallet(self.wallet)
@@ -86,7 +86,7 @@ class PolymarketFillsToClickHouseOperator(BaseOperator):
         run_id = context["run_id"]
         key = {"run_id": run_id, "wallet": wallet, "source": source}
 
-        with ClickHouseHook(self.clickhouse_conn_id) as ch:
+        with ClickHouseHook(self.clickhouse_conn_id) as ch, gc_paused():
             sync = ch.query_file("state/read_sync_state.sql", {"wallet": wallet, "source": source})
             old_watermark_ms = sync[0][0] if sync else None
             if self.start_s not in (None, ""):
@@ -114,6 +114,7 @@ class PolymarketFillsToClickHouseOperator(BaseOperator):
                 self.log.info("resuming wallet %s from checkpoint: %s", wallet, cp)
 
             writer = FillBatchWriter(ch, self.fills_table, wallet)
+            batch_size = self.batch_rows or batch_rows()
             base_pages = cp["pages"] if cp else 0
             base_seen = cp["rows_seen"] if cp else 0
             base_inserted = cp["rows_inserted"] if cp else 0
@@ -147,7 +148,7 @@ class PolymarketFillsToClickHouseOperator(BaseOperator):
                         progress["rows_seen"] += len(page.rows)
                         if page.oldest_s is not None:
                             oldest_s = page.oldest_s if oldest_s is None else min(oldest_s, page.oldest_s)
-                        if writer.pending >= self.batch_rows and oldest_s is not None:
+                        if writer.pending >= batch_size and oldest_s is not None:
                             writer.flush()
                             save_checkpoint(oldest_s + 1, "", done=False)
                 finally:
@@ -163,7 +164,7 @@ class PolymarketFillsToClickHouseOperator(BaseOperator):
                         writer.add(normalizer.normalize_page(page.rows))
                         progress["pages"] += 1
                         progress["rows_seen"] += len(page.rows)
-                        if writer.pending >= self.batch_rows:
+                        if writer.pending >= batch_size:
                             writer.flush()
                             save_checkpoint(0, page.next_cursor or CLOB_END_CURSOR, done=False)
                 finally:

@@ -1,0 +1,158 @@
+"""Shared fixtures: a real Airflow (SQLite metadata DB), real chDB and the real emulator over HTTP.
+
+The environment is set before anything imports Airflow. Every test that touches ClickHouse gets a
+database of its own inside one chDB folder (chDB allows one data folder per process), so tests do
+not see each other's tables.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import sys
+import tempfile
+import urllib.request
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+_TMP = Path(tempfile.mkdtemp(prefix="clob-pipeline-tests-"))
+os.environ.update(
+    {
+        "AIRFLOW_HOME": str(_TMP / "airflow"),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+        "CLOB_PIPELINE_RETRIES": "1",
+        "CLOB_PIPELINE_RETRY_DELAY_S": "1",
+    }
+)
+for path in (ROOT / "plugins", ROOT / "emulator"):
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
+
+from polymarket_emulator import (  # noqa: E402
+    DEMO_CLOB_ADDRESS,
+    DEMO_CLOB_API_KEY,
+    DEMO_CLOB_PASSPHRASE,
+    DEMO_CLOB_SECRET,
+    make_server,
+)
+
+CHDB_PATH = _TMP / "chdb"
+ANCHOR_S = 1_790_000_000  # 2026-09-21: fixed, so data sets are identical run to run
+
+
+@pytest.fixture()
+def database(monkeypatch: pytest.MonkeyPatch) -> str:
+    """A fresh ClickHouse database name, with clickhouse_default pointing at it on chDB."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    conn = {"conn_type": "clickhouse", "schema": name, "extra": {"chdb_path": str(CHDB_PATH)}}
+    monkeypatch.setenv("AIRFLOW_CONN_CLICKHOUSE_DEFAULT", json.dumps(conn))
+    return name
+
+
+def point_connections(monkeypatch: pytest.MonkeyPatch, base_url: str, **extra: Any) -> None:
+    """Aim the three Polymarket connections at an emulator (``extra`` = hook tuning extras)."""
+    monkeypatch.setenv("AIRFLOW_CONN_POLYMARKET_DATA_API", json.dumps({"conn_type": "http", "host": base_url, "extra": extra}))
+    monkeypatch.setenv("AIRFLOW_CONN_POLYMARKET_GAMMA", json.dumps({"conn_type": "http", "host": base_url, "extra": extra}))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_POLYMARKET_CLOB",
+        json.dumps(
+            {
+                "conn_type": "http",
+                "host": base_url,
+                "login": DEMO_CLOB_ADDRESS,
+                "password": DEMO_CLOB_SECRET,
+                "extra": {"api_key": DEMO_CLOB_API_KEY, "api_passphrase": DEMO_CLOB_PASSPHRASE, **extra},
+            }
+        ),
+    )
+
+
+class Emulator:
+    """A running emulator plus helpers to drive its control API."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("anchor_s", ANCHOR_S)
+        self.server = make_server(**kwargs)
+        self.server.start_in_thread()
+        self.url = self.server.base_url
+        self.dataset = self.server.state.dataset
+
+    def post(self, path: str, body: Any) -> Any:
+        request = urllib.request.Request(self.url + path, data=json.dumps(body).encode(), method="POST")
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.load(response)
+
+    def stats(self) -> dict[str, int]:
+        with urllib.request.urlopen(self.url + "/__emulator/stats", timeout=10) as response:
+            return json.load(response)
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture()
+def emulator_factory(monkeypatch: pytest.MonkeyPatch):
+    """Start emulators with custom data sets; connections point at the last one started."""
+    started: list[Emulator] = []
+
+    def start(extra: dict[str, Any] | None = None, **kwargs: Any) -> Emulator:
+        emu = Emulator(**kwargs)
+        started.append(emu)
+        point_connections(monkeypatch, emu.url, **(extra or {}))
+        return emu
+
+    yield start
+    for emu in started:
+        emu.stop()
+
+
+@pytest.fixture()
+def emulator(emulator_factory) -> Emulator:
+    """The default small data set: 6 wallets (4 proxy-separated), 150 fills each, no rate limit."""
+    return emulator_factory(wallets=6, proxy_users=4, fills_per_wallet=150, rate_scale=0)
+
+
+@pytest.fixture(scope="session")
+def airflow_db() -> None:
+    """Migrate the SQLite metadata DB once per session (needed by dag.test())."""
+    from airflow.utils.db import initdb
+
+    initdb()
+
+
+@pytest.fixture(scope="session")
+def dagbag():
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(ROOT / "dags"))
+    # dag.test() merges run_conf into the DAG object's params, and this session reuses the DAG
+    # objects: keep the pristine defaults so every run starts from them.
+    bag.param_defaults = {dag_id: copy.deepcopy(dag.params.dump()) for dag_id, dag in bag.dags.items()}
+    return bag
+
+
+@pytest.fixture()
+def run_dag(airflow_db, dagbag):
+    """Run a DAG for real with ``dag.test()``; returns the DagRun."""
+
+    def run(dag_id: str, conf: dict[str, Any] | None = None):
+        return dagbag.dags[dag_id].test(run_conf={**copy.deepcopy(dagbag.param_defaults[dag_id]), **(conf or {})})
+
+    return run
+
+
+def ch_rows(sql: str, parameters: dict[str, Any] | None = None) -> list[tuple]:
+    """Query the test database through the bundle's hook (closed right after)."""
+    from clob_pipeline.hooks.clickhouse import ClickHouseHook
+
+    with ClickHouseHook() as ch:
+        return ch.query_rows(sql, parameters)

@@ -1,0 +1,83 @@
+"""clob_backfill run for real (dag.test) against the emulator and chDB."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import pytest
+from airflow.sdk import DagRunState
+from conftest import ch_rows
+from fills_truth import expected_fills, physical_and_final_counts, stored_fills
+
+
+def test_backfill_stores_exactly_the_emulators_fills_and_a_rerun_changes_nothing(database, emulator, run_dag):
+    wallets = emulator.dataset.wallets
+    dr = run_dag("clob_backfill", {"lookback": "all", "wallets": wallets})
+    assert dr.state == DagRunState.SUCCESS
+    expected = expected_fills(emulator, wallets)
+    assert sum(expected.values()) > 800 and max(expected.values()) >= 2  # includes identical fills in one tx
+    assert stored_fills() == expected
+    ids_before = ch_rows("SELECT groupArraySorted(100000)(fill_id) FROM {db:Identifier}.clob_fills_v2")[0][0]
+    raw, final = physical_and_final_counts()
+    assert raw == final == sum(expected.values())
+
+    dr2 = run_dag("clob_backfill", {"lookback": "all", "wallets": wallets})
+    assert dr2.state == DagRunState.SUCCESS
+    assert stored_fills() == expected
+    assert physical_and_final_counts() == (raw, final)  # the second run inserted nothing
+    assert ch_rows("SELECT groupArraySorted(100000)(fill_id) FROM {db:Identifier}.clob_fills_v2")[0][0] == ids_before
+    state = dict(ch_rows("SELECT wallet, fills_total FROM {db:Identifier}.wallet_sync_state FINAL"))
+    assert state == {w: sum(1 for f in emulator.dataset.visible_fills(w)) for w in wallets}
+
+
+def test_lookback_limits_the_window(database, emulator_factory, run_dag):
+    now = int(time.time())
+    emu = emulator_factory(wallets=2, fills_per_wallet=200, anchor_s=now - 3600, rate_scale=0)
+    before = int(time.time())
+    dr = run_dag("clob_backfill", {"lookback": "30d", "wallets": emu.dataset.wallets})
+    after = int(time.time())
+    assert dr.state == DagRunState.SUCCESS
+    stored = stored_fills()
+    at_least = expected_fills(emu, emu.dataset.wallets, start_s=after - 30 * 86400)
+    at_most = expected_fills(emu, emu.dataset.wallets, start_s=before - 30 * 86400)
+    assert at_least <= stored <= at_most
+    assert 0 < sum(stored.values()) < sum(expected_fills(emu, emu.dataset.wallets).values())
+
+
+def test_a_run_killed_midway_resumes_from_its_checkpoint(database, emulator_factory, run_dag, monkeypatch):
+    emu = emulator_factory(wallets=2, fills_per_wallet=1200, rate_scale=0, extra={"page_size": 100, "max_attempts": 1})
+    victim = emu.dataset.wallets[0]
+    monkeypatch.setenv("CLOB_PIPELINE_BATCH_ROWS", "200")  # a checkpoint every 2 pages
+    emu.post("/__emulator/faults", {"path": "/trades", "user": victim, "status": 500, "after": 5, "count": 1})
+
+    dr = run_dag("clob_backfill", {"lookback": "all", "wallets": emu.dataset.wallets})
+    assert dr.state == DagRunState.SUCCESS
+    assert emu.stats().get("fault:status") == 1  # the first try really died after 5 pages
+    assert stored_fills() == expected_fills(emu, emu.dataset.wallets)
+    raw, final = physical_and_final_counts()
+    assert raw == final
+    pages_full_read = math.ceil(len(emu.dataset.visible_fills(victim)) / 100) + 1
+    requests = emu.stats()[f"/trades?user={victim}"]
+    assert requests < 6 + pages_full_read, "the retry started over instead of resuming"
+
+
+def test_clob_source_signs_requests_and_stores_the_owners_fills(database, emulator, run_dag):
+    funder = emulator.server.state.clob.funder
+    dr = run_dag("clob_backfill", {"lookback": "all", "wallets": [funder], "source": "clob"})
+    assert dr.state == DagRunState.SUCCESS
+    assert stored_fills() == expected_fills(emulator, [funder])
+    assert ch_rows("SELECT DISTINCT source FROM {db:Identifier}.clob_fills_v2")[0][0] == "clob"
+
+
+def test_bad_params_fail_before_anything_is_written(database, emulator, run_dag):
+    with pytest.raises(Exception, match="0x123"):
+        dr = run_dag("clob_backfill", {"wallets": ["0x123"]})
+        assert dr.state == DagRunState.FAILED
+    assert ch_rows("SELECT count() FROM system.databases WHERE name = {db:String}")[0][0] == 0
+
+
+def test_empty_mapping_and_no_wallets_fails_with_next_step(database, emulator, run_dag):
+    dr = run_dag("clob_backfill", {"lookback": "30d"})
+    assert dr.state == DagRunState.FAILED
+    assert ch_rows("SELECT count() FROM {db:Identifier}.clob_fills_v2")[0][0] == 0

@@ -1,0 +1,83 @@
+"""The ClickHouse hook and the fill writer on real chDB: schema, parameters, idempotent inserts."""
+
+from __future__ import annotations
+
+from clob_pipeline.fills.schema import FILL_COLUMNS, Fill
+from clob_pipeline.hooks.clickhouse import ClickHouseHook
+from clob_pipeline.operators.fill_writer import FillBatchWriter
+
+SCHEMA_FILES = ["schema/database.sql", "schema/fills_table.sql", "schema/proxy_table.sql", "schema/state_tables.sql"]
+TABLES = {"fills_table": "clob_fills_v2", "proxy_table": "pm_user_proxy_wallets_v2"}
+WALLET = "0x" + "ab" * 20
+
+
+def ensure_schema(ch: ClickHouseHook) -> None:
+    for name in SCHEMA_FILES:
+        ch.run_sql_file(name, TABLES)
+
+
+def fill(fill_id: str, ts_s: int, version: int = 0, status: str = "") -> Fill:
+    return Fill(
+        fill_id,
+        "data_api",
+        WALLET,
+        WALLET,
+        "0xc",
+        "1",
+        "BUY",
+        "Yes",
+        0,
+        1_500_000,
+        250_000,
+        ts_s * 1000,
+        "0xt",
+        "",
+        "",
+        status,
+        version,
+    )
+
+
+def test_schema_is_idempotent_atomic_and_matches_the_fill_layout(database):
+    with ClickHouseHook() as ch:
+        ensure_schema(ch)
+        ensure_schema(ch)  # second run: no error, no change
+        engine = ch.query_rows("SELECT engine FROM system.databases WHERE name = {db:String}")[0][0]
+        columns = ch.query_rows(
+            "SELECT name FROM system.columns WHERE database = {db:String} AND table = 'clob_fills_v2' ORDER BY position"
+        )
+    assert engine == "Atomic"
+    assert tuple(c for (c,) in columns) == FILL_COLUMNS
+
+
+def test_parameters_are_bound_not_formatted(database):
+    with ClickHouseHook() as ch:
+        ensure_schema(ch)
+        evil = "x'); DROP TABLE clob_fills_v2; --"
+        assert ch.query_file("fills/wallet_fill_stats.sql", {"fills_table": "clob_fills_v2", "wallet": evil})[0][0] == 0
+        assert ch.query_rows("EXISTS TABLE {db:Identifier}.clob_fills_v2")[0][0] == 1
+
+
+def test_writer_skips_stored_fills_and_keeps_newer_versions(database):
+    with ClickHouseHook() as ch:
+        ensure_schema(ch)
+        writer = FillBatchWriter(ch, "clob_fills_v2", WALLET)
+        writer.add([fill("a", 1_700_000_000), fill("b", 1_700_000_100, version=1, status="MATCHED")])
+        assert writer.flush() == 2
+        again = FillBatchWriter(ch, "clob_fills_v2", WALLET)
+        again.add([fill("a", 1_700_000_000), fill("b", 1_700_000_100, version=1, status="MATCHED")])
+        assert again.flush() == 0 and again.rows_skipped == 2  # a repeated run writes nothing
+        newer = FillBatchWriter(ch, "clob_fills_v2", WALLET)
+        newer.add([fill("b", 1_700_000_100, version=2, status="CONFIRMED")])
+        assert newer.flush() == 1
+        rows = ch.query_rows("SELECT fill_id, status FROM {db:Identifier}.clob_fills_v2 FINAL ORDER BY fill_id")
+    assert rows == [("a", ""), ("b", "CONFIRMED")]
+
+
+def test_writer_deduplicates_within_its_buffer(database):
+    with ClickHouseHook() as ch:
+        ensure_schema(ch)
+        writer = FillBatchWriter(ch, "clob_fills_v2", WALLET)
+        writer.add([fill("a", 1_700_000_000), fill("a", 1_700_000_000)])
+        assert writer.flush() == 1
+        assert ch.query_rows("SELECT count() FROM {db:Identifier}.clob_fills_v2")[0][0] == 1
