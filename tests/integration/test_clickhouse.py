@@ -61,15 +61,18 @@ def test_parameters_are_bound_not_formatted(database):
 def test_writer_skips_stored_fills_and_keeps_newer_versions(database):
     with ClickHouseHook() as ch:
         ensure_schema(ch)
-        writer = FillBatchWriter(ch, "clob_fills_v2", WALLET)
+        writer = FillBatchWriter(ch, "clob_fills_v2", WALLET, background=False)
         writer.add([fill("a", 1_700_000_000), fill("b", 1_700_000_100, version=1, status="MATCHED")])
-        assert writer.flush() == 2
-        again = FillBatchWriter(ch, "clob_fills_v2", WALLET)
+        writer.flush()
+        assert writer.rows_inserted == 2
+        again = FillBatchWriter(ch, "clob_fills_v2", WALLET, background=False)
         again.add([fill("a", 1_700_000_000), fill("b", 1_700_000_100, version=1, status="MATCHED")])
-        assert again.flush() == 0 and again.rows_skipped == 2  # a repeated run writes nothing
-        newer = FillBatchWriter(ch, "clob_fills_v2", WALLET)
+        again.flush()
+        assert again.rows_inserted == 0 and again.rows_skipped == 2  # a repeated run writes nothing
+        newer = FillBatchWriter(ch, "clob_fills_v2", WALLET, background=False)
         newer.add([fill("b", 1_700_000_100, version=2, status="CONFIRMED")])
-        assert newer.flush() == 1
+        newer.flush()
+        assert newer.rows_inserted == 1
         rows = ch.query_rows("SELECT fill_id, status FROM {db:Identifier}.clob_fills_v2 FINAL ORDER BY fill_id")
     assert rows == [("a", ""), ("b", "CONFIRMED")]
 
@@ -77,7 +80,38 @@ def test_writer_skips_stored_fills_and_keeps_newer_versions(database):
 def test_writer_deduplicates_within_its_buffer(database):
     with ClickHouseHook() as ch:
         ensure_schema(ch)
-        writer = FillBatchWriter(ch, "clob_fills_v2", WALLET)
+        writer = FillBatchWriter(ch, "clob_fills_v2", WALLET, background=False)
         writer.add([fill("a", 1_700_000_000), fill("a", 1_700_000_000)])
-        assert writer.flush() == 1
+        writer.flush()
+        assert writer.rows_inserted == 1
         assert ch.query_rows("SELECT count() FROM {db:Identifier}.clob_fills_v2")[0][0] == 1
+
+
+def test_background_writer_stores_in_order_and_checkpoints_only_after_storing(database):
+    events = []
+    with ClickHouseHook() as ch:
+        ensure_schema(ch)
+        writer = FillBatchWriter(ch, "clob_fills_v2", WALLET)
+
+        def stored_count() -> int:
+            return ch.query_rows("SELECT count() FROM {db:Identifier}.clob_fills_v2")[0][0]
+
+        for batch in range(3):
+            writer.add([fill(f"{batch}-{i}", 1_700_000_000 + batch * 10 + i) for i in range(5)])
+            writer.flush(lambda b=batch: events.append((b, stored_count())))
+        writer.close()
+    assert events == [(0, 5), (1, 10), (2, 15)]  # each checkpoint saw its own batch stored
+
+
+def test_background_writer_raises_the_insert_error(database):
+    import pytest
+
+    with ClickHouseHook() as ch:
+        ensure_schema(ch)
+        writer = FillBatchWriter(ch, "no_such_table", WALLET)
+        writer.add([fill("a", 1_700_000_000)])
+        called = []
+        writer.flush(lambda: called.append(1))
+        with pytest.raises(Exception, match="no_such_table"):
+            writer.close()
+    assert called == []  # the checkpoint never claims a batch that failed

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -41,11 +42,19 @@ def gc_paused() -> Iterator[None]:
 
 
 class FillBatchWriter:
-    """Collects fills and inserts them in Arrow batches, skipping fills already stored."""
+    """Collects fills and inserts them in Arrow batches, skipping fills already stored.
 
-    def __init__(self, ch: ClickHouseHook, table: str, wallet: str) -> None:
+    Each batch is stored on one background thread while the caller normalises the next one
+    (chDB and the HTTP client release the GIL during I/O, so the two overlap). Batches are stored
+    strictly in order, at most one is in flight, and ``on_stored`` (the checkpoint) runs only
+    after its batch is in the table. An error is raised by the next :meth:`flush` or :meth:`wait`.
+    """
+
+    def __init__(self, ch: ClickHouseHook, table: str, wallet: str, background: bool = True) -> None:
         self.ch, self.table, self.wallet = ch, table, wallet
         self._buffer: dict[str, Fill] = {}
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="fill-writer") if background else None
+        self._inflight: Future | None = None
         self.rows_inserted = 0
         self.rows_skipped = 0
         self.batches = 0
@@ -62,25 +71,45 @@ class FillBatchWriter:
             if held is None or fill.version >= held.version:
                 buffer[fill.fill_id] = fill
 
-    def flush(self) -> int:
-        """Insert the buffered fills that are not stored yet; return how many were inserted."""
-        if not self._buffer:
-            return 0
+    def flush(self, on_stored: Callable[[], None] | None = None) -> None:
+        """Hand the buffered fills over for storing; ``on_stored`` runs once they are stored."""
+        self.wait()
         fills = list(self._buffer.values())
-        lo_ms = min(f.timestamp_ms for f in fills)
-        hi_ms = max(f.timestamp_ms for f in fills)
-        stored = dict(
-            self.ch.query_file(
-                "fills/existing_versions.sql",
-                {"fills_table": self.table, "wallet": self.wallet, "lo_ms": lo_ms, "hi_ms": hi_ms},
-            )
-        )
-        new = [f for f in fills if stored.get(f.fill_id, -1) < f.version]
-        if new:
-            self.ch.insert_arrow(self.table, fills_to_arrow(new, int(time.time() * 1000)))
-            self.batches += 1
-        self.rows_inserted += len(new)
-        self.rows_skipped += len(fills) - len(new)
-        self.newest_ms = hi_ms if self.newest_ms is None else max(self.newest_ms, hi_ms)
         self._buffer.clear()
-        return len(new)
+        if self._executor is None:
+            self._store(fills, on_stored)
+        else:
+            self._inflight = self._executor.submit(self._store, fills, on_stored)
+
+    def wait(self) -> None:
+        """Block until the batch in flight is stored; re-raise its error if it failed."""
+        if self._inflight is not None:
+            inflight, self._inflight = self._inflight, None
+            inflight.result()
+
+    def close(self) -> None:
+        try:
+            self.wait()
+        finally:
+            if self._executor is not None:
+                self._executor.shutdown(wait=True)
+
+    def _store(self, fills: list[Fill], on_stored: Callable[[], None] | None) -> None:
+        if fills:
+            lo_ms = min(f.timestamp_ms for f in fills)
+            hi_ms = max(f.timestamp_ms for f in fills)
+            stored = dict(
+                self.ch.query_file(
+                    "fills/existing_versions.sql",
+                    {"fills_table": self.table, "wallet": self.wallet, "lo_ms": lo_ms, "hi_ms": hi_ms},
+                )
+            )
+            new = [f for f in fills if stored.get(f.fill_id, -1) < f.version]
+            if new:
+                self.ch.insert_arrow(self.table, fills_to_arrow(new, int(time.time() * 1000)))
+                self.batches += 1
+            self.rows_inserted += len(new)
+            self.rows_skipped += len(fills) - len(new)
+            self.newest_ms = hi_ms if self.newest_ms is None else max(self.newest_ms, hi_ms)
+        if on_stored is not None:
+            on_stored()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from airflow.sdk import BaseOperator
@@ -120,15 +120,22 @@ class PolymarketFillsToClickHouseOperator(BaseOperator):
             base_inserted = cp["rows_inserted"] if cp else 0
             progress = {"pages": 0, "rows_seen": 0}
 
-            def save_checkpoint(resume_end_s: int, resume_cursor: str, done: bool) -> None:
+            def checkpoint_after(resume_end_s: int, resume_cursor: str) -> Callable[[], None]:
+                """The checkpoint for what was read so far, to write once that batch is stored."""
+                pages, seen = progress["pages"], progress["rows_seen"]
+                return lambda: save_checkpoint(resume_end_s, resume_cursor, done=False, pages=pages, seen=seen)
+
+            def save_checkpoint(
+                resume_end_s: int, resume_cursor: str, done: bool, pages: int | None = None, seen: int | None = None
+            ) -> None:
                 ch.run_sql_file(
                     "state/write_checkpoint.sql",
                     {
                         **key,
                         "resume_end_s": resume_end_s,
                         "resume_cursor": resume_cursor,
-                        "pages": base_pages + progress["pages"],
-                        "rows_seen": base_seen + progress["rows_seen"],
+                        "pages": base_pages + (progress["pages"] if pages is None else pages),
+                        "rows_seen": base_seen + (progress["rows_seen"] if seen is None else seen),
                         "rows_inserted": base_inserted + writer.rows_inserted,
                         "done": int(done),
                     },
@@ -149,11 +156,12 @@ class PolymarketFillsToClickHouseOperator(BaseOperator):
                         if page.oldest_s is not None:
                             oldest_s = page.oldest_s if oldest_s is None else min(oldest_s, page.oldest_s)
                         if writer.pending >= batch_size and oldest_s is not None:
-                            writer.flush()
-                            save_checkpoint(oldest_s + 1, "", done=False)
+                            writer.flush(checkpoint_after(oldest_s + 1, ""))
+                    writer.flush()
+                    writer.wait()
                 finally:
                     api.close()
-                writer.flush()
+                    writer.close()
                 save_checkpoint(start_s, "", done=True)
             else:
                 api = PolymarketClobHook(self.clob_conn_id)
@@ -165,11 +173,12 @@ class PolymarketFillsToClickHouseOperator(BaseOperator):
                         progress["pages"] += 1
                         progress["rows_seen"] += len(page.rows)
                         if writer.pending >= batch_size:
-                            writer.flush()
-                            save_checkpoint(0, page.next_cursor or CLOB_END_CURSOR, done=False)
+                            writer.flush(checkpoint_after(0, page.next_cursor or CLOB_END_CURSOR))
+                    writer.flush()
+                    writer.wait()
                 finally:
                     api.close()
-                writer.flush()
+                    writer.close()
                 save_checkpoint(0, CLOB_END_CURSOR, done=True)
 
             # The watermark and the count are measured from the table after the inserts, so a

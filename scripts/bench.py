@@ -1,0 +1,148 @@
+"""``make bench``: measure the speed and memory goals and print the numbers (it asserts nothing).
+
+1. load path (normalise + idempotent Arrow insert) vs the raw engine insert of the same rows
+   (pre-built Arrow batches into an empty table), in this process on chDB; ratio = raw time /
+   load time (goal >= 0.5).
+2. 20,000 fills over 20 wallets through the real DAG (``airflow dags test clob_backfill``)
+   against the emulator at the published Data API rate limit (goal < 30 s).
+3. Peak RSS of that DAG process for one wallet with 10k and with 1M fills (goal: growth < 100 MB).
+
+Options: ``--quick`` runs smaller sizes (for a smoke check); ``--only load|dag|rss``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import time
+
+from local_env import BIN, ROOT, airflow_env, emulator, emulator_get, prepare_airflow
+
+BENCH = ROOT / ".data" / "bench"
+
+
+def bench_load_vs_raw(n: int) -> None:
+    from clob_pipeline.fills.arrow import fills_to_arrow
+    from clob_pipeline.fills.normalize import DataApiFillNormalizer
+    from clob_pipeline.hooks.clickhouse import ClickHouseHook
+    from clob_pipeline.operators.fill_writer import FillBatchWriter, gc_paused
+    from polymarket_emulator.dataset import build_dataset
+    from polymarket_emulator.server import data_api_row
+
+    path = BENCH / "chdb-inproc"
+    shutil.rmtree(path, ignore_errors=True)
+    os.environ["AIRFLOW_CONN_CLICKHOUSE_DEFAULT"] = json.dumps(
+        {"conn_type": "clickhouse", "schema": "bench", "extra": {"chdb_path": str(path)}}
+    )
+    dataset = build_dataset(wallets=1, fills_per_wallet=n, late_fraction=0)
+    wallet = dataset.wallets[0]
+    rows = [data_api_row(f) for f in dataset.visible_fills(wallet)]
+    pages = [rows[i : i + 1000] for i in range(0, len(rows), 1000)]
+    batch = 20_000
+    prepared = DataApiFillNormalizer(wallet, wallet).normalize_page(rows)
+    arrow_batches = [fills_to_arrow(prepared[i : i + batch], 0) for i in range(0, len(prepared), batch)]
+    del prepared
+
+    results: dict[str, list[float]] = {"load": [], "raw": []}
+    with ClickHouseHook() as ch:
+        ch.run_sql_file("schema/database.sql")
+        for attempt in range(3):
+            for table in (f"load_{attempt}", f"raw_{attempt}"):
+                ch.run_sql_file("schema/fills_table.sql", {"fills_table": table})
+            started = time.perf_counter()
+            for arrow_batch in arrow_batches:
+                ch.insert_arrow(f"raw_{attempt}", arrow_batch)
+            results["raw"].append(time.perf_counter() - started)
+
+            started = time.perf_counter()
+            with gc_paused():
+                normalizer = DataApiFillNormalizer(wallet, wallet)
+                writer = FillBatchWriter(ch, f"load_{attempt}", wallet)
+                for page in pages:
+                    writer.add(normalizer.normalize_page(page))
+                    if writer.pending >= batch:
+                        writer.flush()
+                writer.flush()
+                writer.close()
+            results["load"].append(time.perf_counter() - started)
+            stored = ch.query_rows("SELECT count() FROM {db:Identifier}.{t:Identifier}", {"t": f"load_{attempt}"})[0][0]
+            assert stored == len(rows), (stored, len(rows))
+    load, raw = min(results["load"]), min(results["raw"])
+    print(
+        f"[load] {len(rows)} fills, best of 3: load path {load:.2f}s ({len(rows) / load:,.0f} fills/s), "
+        f"raw Arrow insert {raw:.2f}s ({len(rows) / raw:,.0f} fills/s); ratio raw/load = {raw / load:.2f} (goal >= 0.5)"
+    )
+    print(f"[load] all timings: load {[round(x, 2) for x in results['load']]} raw {[round(x, 2) for x in results['raw']]}")
+
+
+def _run_dag(env: dict[str, str], conf: dict) -> tuple[float, int, int]:
+    """Run clob_backfill in a child process; return (seconds, peak RSS in MB, exit code)."""
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        [str(BIN / "airflow"), "dags", "test", "clob_backfill", "-c", json.dumps(conf)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    _, status, usage = os.wait4(proc.pid, 0)
+    return time.monotonic() - started, usage.ru_maxrss // 1024, os.waitstatus_to_exitcode(status)
+
+
+def _fresh_env(name: str, url: str) -> dict[str, str]:
+    chdb = BENCH / f"chdb-{name}"
+    shutil.rmtree(chdb, ignore_errors=True)
+    env = airflow_env(BENCH / "airflow", chdb, url)
+    env["CLOB_PIPELINE_RETRIES"] = "0"
+    return env
+
+
+def bench_dag(wallets: int, fills: int) -> None:
+    with emulator(BENCH / "emu-dag", wallets=wallets, fills_per_wallet=fills, late_fraction=0, rate_scale=1) as url:
+        env = _fresh_env("dag", url)
+        prepare_airflow(env)
+        wallet_list = [u["proxy_wallet"] for u in emulator_get(url, "/__emulator/dataset")["users"]]
+        seconds, rss, code = _run_dag(env, {"lookback": "all", "wallets": wallet_list})
+        stats = emulator_get(url, "/__emulator/stats")
+    print(
+        f"[dag] {wallets * fills} fills over {wallets} wallets via `airflow dags test clob_backfill` at the published "
+        f"rate limit: {seconds:.1f}s wall (goal < 30 s), exit {code}, {stats.get('/trades', 0)} /trades requests, "
+        f"{stats.get('429', 0)} throttled (429)"
+    )
+
+
+def bench_rss(sizes: list[int]) -> None:
+    peaks = {}
+    for size in sizes:
+        with emulator(BENCH / f"emu-rss-{size}", wallets=1, fills_per_wallet=size, late_fraction=0, rate_scale=0) as url:
+            env = _fresh_env(f"rss-{size}", url)
+            prepare_airflow(env)
+            wallet = emulator_get(url, "/__emulator/dataset")["users"][0]["proxy_wallet"]
+            seconds, rss, code = _run_dag(env, {"lookback": "all", "wallets": [wallet]})
+            served = emulator_get(url, "/__emulator/stats").get("/trades", 0)
+        peaks[size] = rss
+        print(f"[rss] one wallet, {size:,} fills: peak RSS {rss} MB, {seconds:.1f}s, {served} requests, exit {code}")
+    if len(sizes) == 2:
+        small, large = sizes
+        print(f"[rss] growth {small:,} -> {large:,} fills: {peaks[large] - peaks[small]} MB (goal < 100 MB)")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--only", choices=["load", "dag", "rss"])
+    args = parser.parse_args()
+    BENCH.mkdir(parents=True, exist_ok=True)
+    if args.only in (None, "load"):
+        bench_load_vs_raw(50_000 if args.quick else 200_000)
+    if args.only in (None, "dag"):
+        bench_dag(20, 1000)
+    if args.only in (None, "rss"):
+        bench_rss([10_000, 100_000] if args.quick else [10_000, 1_000_000])
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
