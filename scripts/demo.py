@@ -1,14 +1,16 @@
-"""``make demo``: the backfill end to end on the embedded default (chDB + local emulator).
+"""``make demo``: discovery then backfill, end to end on the embedded default (chDB + emulator).
 
-Starts the emulator, runs ``airflow dags test clob_backfill`` on a project-local AIRFLOW_HOME
-(SQLite), then prints per-wallet fill counts and the date range straight from ClickHouse.
+Starts the emulator, seeds ``wallet_metrics`` with the emulated users' volumes (plus one malformed
+and one low-volume entry, which discovery must skip), runs ``airflow dags test pm_proxy_discovery``
+and then ``airflow dags test clob_backfill`` (every mapped wallet, lookback 90d) on a project-local
+AIRFLOW_HOME (SQLite), and prints the mappings and per-wallet fill counts from ClickHouse.
 Re-running is safe: the second run inserts nothing and prints the same counts.
 """
 
 from __future__ import annotations
 
 import json
-import sys
+import os
 import time
 
 from local_env import BIN, ROOT, airflow_env, emulator, emulator_get, prepare_airflow, run
@@ -27,24 +29,39 @@ def main() -> int:
     with emulator(DATA, anchor=anchor) as url:
         env = airflow_env(AIRFLOW_HOME, CHDB, url)
         prepare_airflow(env)
-        wallets = [u["proxy_wallet"] for u in emulator_get(url, "/__emulator/dataset")["users"]]
-        conf = {"lookback": "90d", "wallets": wallets, "source": "data_api"}
+        users = emulator_get(url, "/__emulator/dataset")["users"]
+        os.environ.update(env)
+        from clob_pipeline.hooks.clickhouse import ClickHouseHook
+
+        eoas = [u["user_eoa"] for u in users] + ["0xnot-an-address", "0x" + "77" * 20]
+        volumes = [25_000.0 + 1000 * i for i in range(len(users))] + [80_000.0, 50.0]
+        with ClickHouseHook() as ch:  # closed before Airflow opens the same chDB folder
+            ch.run_sql_file("schema/database.sql")
+            ch.run_sql_file("schema/state_tables.sql")
+            ch.run_sql_file("demo/seed_wallet_metrics.sql", {"wallets": eoas, "volumes": volumes})
         started = time.monotonic()
-        run([str(BIN / "airflow"), "dags", "test", "clob_backfill", "-c", json.dumps(conf)], env, quiet=True)
-        seconds = time.monotonic() - started
+        run([str(BIN / "airflow"), "dags", "test", "pm_proxy_discovery"], env, quiet=True)
+        discovery_s = time.monotonic() - started
+        started = time.monotonic()
+        run([str(BIN / "airflow"), "dags", "test", "clob_backfill", "-c", json.dumps({"lookback": "90d"})], env, quiet=True)
+        backfill_s = time.monotonic() - started
         stats = emulator_get(url, "/__emulator/stats")
 
-    sys.path.insert(0, str(ROOT / "plugins"))
-    import os
-
-    os.environ.update(env)
-    from clob_pipeline.hooks.clickhouse import ClickHouseHook
-
     with ClickHouseHook() as ch:
-        rows = ch.query_file_dicts("report/fills_by_wallet.sql", {"fills_table": "clob_fills_v2", "wallets": wallets})
+        maps = ch.query_rows(
+            "SELECT user_eoa, proxy_wallet, wallet_type, resolved_by "
+            "FROM {db:Identifier}.pm_user_proxy_wallets_v2 FINAL ORDER BY wallet_type, user_eoa"
+        )
+        rows = ch.query_file_dicts("report/fills_by_wallet.sql", {"fills_table": "clob_fills_v2", "wallets": []})
     print(
-        f"\nclob_backfill (lookback 90d, source data_api) finished in {seconds:.1f}s; "
-        f"emulator served {stats.get('/trades', 0)} /trades requests"
+        f"\npm_proxy_discovery finished in {discovery_s:.1f}s: {len(maps)} mappings "
+        f"({sum(e != p for e, p, _, _ in maps)} proxy-separated); the malformed and the low-volume wallet were skipped"
+    )
+    for eoa, proxy, kind, by in maps:
+        print(f"  {eoa} -> {proxy}  {kind:6} ({by})")
+    print(
+        f"\nclob_backfill (lookback 90d, source data_api, every mapped wallet) finished in {backfill_s:.1f}s; the emulator "
+        f"served {stats.get('/trades', 0)} /trades and {stats.get('/public-profile', 0)} /public-profile requests"
     )
     print(f"{'wallet':44} {'fills':>6}  first fill -> last fill (UTC)")
     for row in rows:

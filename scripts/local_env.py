@@ -83,7 +83,7 @@ def emulator(data_dir: Path, **options: Any):
     args = [sys.executable, "-m", "polymarket_emulator", "--url-file", str(url_file)]
     for key, value in options.items():
         args += [f"--{key.replace('_', '-')}", str(value)]
-    env = dict(os.environ, PYTHONPATH=str(ROOT / "emulator"))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT / "emulator"), str(ROOT / "plugins")]))
     proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 120

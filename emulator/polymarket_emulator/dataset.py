@@ -20,6 +20,8 @@ import time
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from clob_pipeline.proxy.derive import derive_proxy_wallet, derive_safe_wallet
+
 
 class EmuFill(NamedTuple):
     wallet: str
@@ -40,9 +42,10 @@ class EmuFill(NamedTuple):
 
 class EmuUser(NamedTuple):
     user_eoa: str
-    proxy_wallet: str  # equals user_eoa for a direct trader
+    proxy_wallet: str  # equals user_eoa for a direct trader; else the CREATE2 proxy / Safe address
     wallet_type: str  # proxy | safe | direct
     name: str
+    in_gamma: bool = True  # False: /public-profile answers 404 (resolvers must fall back)
 
 
 class EmuMarket(NamedTuple):
@@ -160,7 +163,10 @@ def build_dataset(
     for i in range(wallets):
         eoa = _hex(rng, 20)
         if i < proxy_users:
-            users.append(EmuUser(eoa, _hex(rng, 20), "proxy" if i % 2 == 0 else "safe", f"user{i}"))
+            kind = "proxy" if i % 2 == 0 else "safe"
+            wallet = derive_proxy_wallet(eoa) if kind == "proxy" else derive_safe_wallet(eoa)
+            # the last proxy user has no Gamma profile: only the CREATE2 fallback finds it
+            users.append(EmuUser(eoa, wallet, kind, f"user{i}", in_gamma=i != proxy_users - 1))
         else:
             users.append(EmuUser(eoa, eoa, "direct", f"user{i}"))
     dataset = Dataset(users=users, markets=markets, anchor_s=anchor, _rng=random.Random(seed + 1))

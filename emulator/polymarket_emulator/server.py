@@ -390,7 +390,7 @@ class _Handler(BaseHTTPRequestHandler):
         if not ADDRESS_RE.match(address):
             return self._error(400, "address must match ^0x[a-fA-F0-9]{40}$")
         for user in self.server.state.dataset.users:
-            if address in (user.user_eoa, user.proxy_wallet) and user.wallet_type != "direct":
+            if address in (user.user_eoa, user.proxy_wallet) and user.wallet_type != "direct" and user.in_gamma:
                 return self._send(
                     200,
                     {

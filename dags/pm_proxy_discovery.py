@@ -1,0 +1,164 @@
+"""
+### pm_proxy_discovery — map the most active wallets to their Polymarket proxy wallets
+
+Manual trigger; also the first step of a fresh setup (then `clob_backfill` loads every mapped
+wallet). Reads the top `top_n` wallets with `total_volume_usd > min_volume_usd` from
+`metrics_table`, resolves each (Gamma `/public-profile`, checked against the CREATE2-derived
+proxy / Safe address; when Gamma has no profile or fails, the derived wallets are probed on the
+Data API), and upserts `pm_user_proxy_wallets_v2` (`user_eoa`, `proxy_wallet`, `wallet_type`
+proxy / safe / direct, `resolved_by`, `resolved_at`).
+
+**The mapping never shrinks**: nothing is deleted; a failed or empty lookup writes nothing; a
+`direct` result never overrides a known proxy mapping; a re-run adds no rows.
+
+**Bad input**: a malformed address in the metrics table or in `wallets` is logged with its value
+and skipped; it never writes a row and never aborts the run.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from airflow.sdk import Param, TriggerRule, dag, task
+from airflow.sdk.exceptions import AirflowFailException
+
+from clob_pipeline.config import CLICKHOUSE_POOL, STAGING_FILLS_TABLE, STAGING_PROXY_TABLE, WALLET_METRICS_TABLE
+from clob_pipeline.dag_defaults import DEFAULT_ARGS, START_DATE, TEMPLATE_SEARCHPATH
+from clob_pipeline.operators.clickhouse import ClickHouseSqlOperator
+from clob_pipeline.operators.proxy_resolution import ResolveProxyWalletsOperator
+
+BATCH = 25  # wallets per mapped resolve task
+
+
+@dag(
+    dag_id="pm_proxy_discovery",
+    schedule=None,
+    start_date=START_DATE,
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    template_searchpath=TEMPLATE_SEARCHPATH,
+    doc_md=__doc__,
+    tags=["polymarket", "clickhouse", "proxy-wallets"],
+    params={
+        "top_n": Param(100, type="integer", minimum=1, maximum=100_000, title="Top N wallets"),
+        "min_volume_usd": Param(10_000, type="number", minimum=0, title="Minimum volume (USD)"),
+        "metrics_table": Param(
+            WALLET_METRICS_TABLE,
+            type="string",
+            pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,127}$",
+            title="Metrics table",
+            description="Table in the bundle database with wallet, total_volume_usd.",
+        ),
+        "wallets": Param(
+            [],
+            type="array",
+            items={"type": "string"},
+            title="Extra wallets",
+            description="Addresses to resolve besides the top N (malformed ones are reported and skipped).",
+        ),
+    },
+)
+def pm_proxy_discovery() -> None:
+    ensure_schema = ClickHouseSqlOperator(
+        task_id="ensure_schema",
+        sql=["schema/database.sql", "schema/fills_table.sql", "schema/proxy_table.sql", "schema/state_tables.sql"],
+        parameters={"fills_table": STAGING_FILLS_TABLE, "proxy_table": STAGING_PROXY_TABLE},
+        pool=CLICKHOUSE_POOL,
+    )
+
+    @task(pool=CLICKHOUSE_POOL)
+    def select_wallets(**context: Any) -> list[list[str]]:
+        """Top wallets by volume plus the Param's extras; malformed addresses reported and skipped."""
+        from clob_pipeline.fills.params import ParamError, normalize_wallet
+        from clob_pipeline.hooks.clickhouse import ClickHouseHook
+
+        params = context["params"]
+        with ClickHouseHook() as ch:
+            exists = ch.query_rows("EXISTS TABLE {db:Identifier}.{t:Identifier}", {"t": params["metrics_table"]})[0][0]
+            if not exists:
+                raise AirflowFailException(
+                    f"metrics table {ch.bundle_database}.{params['metrics_table']} does not exist; "
+                    "create it (wallet String, total_volume_usd Float64) or fix the Param."
+                )
+            rows = ch.query_file(
+                "proxy/top_wallets.sql",
+                {
+                    "metrics_table": params["metrics_table"],
+                    "min_volume_usd": float(params["min_volume_usd"]),
+                    "top_n": int(params["top_n"]),
+                },
+            )
+        candidates = [(f"{params['metrics_table']}.wallet", w) for w, _ in rows]
+        candidates += [(f"wallets[{i}]", w) for i, w in enumerate(params.get("wallets") or [])]
+        wallets: dict[str, None] = {}
+        for field, value in candidates:
+            try:
+                wallets[normalize_wallet(value, field)] = None
+            except ParamError as err:
+                print(f"skipping malformed address: {err}")
+        chosen = list(wallets)
+        print(
+            f"selected {len(chosen)} wallets ({len(rows)} from {params['metrics_table']} with volume > "
+            f"{params['min_volume_usd']}, {len(candidates) - len(chosen)} skipped or duplicate)"
+        )
+        return [chosen[i : i + BATCH] for i in range(0, len(chosen), BATCH)]
+
+    @task(pool=CLICKHOUSE_POOL, trigger_rule=TriggerRule.ALL_DONE)
+    def store_mappings(results: list[dict[str, Any]] | None) -> dict[str, int]:
+        """Upsert new mappings only; never delete, never let a weaker result override a known one."""
+        import datetime as dt
+
+        from clob_pipeline.hooks.clickhouse import ClickHouseHook
+
+        started = time.monotonic()
+        results = [r for r in (results or []) if r]
+        resolved = [m for r in results for m in r["resolved"]]
+        failed = [f for r in results for f in r["failed"]]
+        not_found = sum(len(r["not_found"]) for r in results)
+        with ClickHouseHook() as ch:
+            known = ch.query_file(
+                "proxy/known_mappings.sql",
+                {"proxy_table": STAGING_PROXY_TABLE, "eoas": sorted({m["user_eoa"] for m in resolved})},
+            )
+            pairs = {(eoa, proxy) for eoa, proxy, _ in known}
+            has_proxy = {eoa for eoa, proxy, _ in known if proxy != eoa}
+            now = dt.datetime.now(dt.UTC)
+            new = [
+                m
+                for m in resolved
+                if (m["user_eoa"], m["proxy_wallet"]) not in pairs
+                and not (m["wallet_type"] == "direct" and m["user_eoa"] in has_proxy)
+            ]
+            if new:
+                ch.get_client().insert(
+                    STAGING_PROXY_TABLE,
+                    [[m["user_eoa"], m["proxy_wallet"], m["wallet_type"], m["resolved_by"], now, now] for m in new],
+                    column_names=["user_eoa", "proxy_wallet", "wallet_type", "resolved_by", "resolved_at", "updated_at"],
+                    database=ch.bundle_database,
+                )
+            total, separated, direct = ch.query_file("proxy/mapping_counts.sql", {"proxy_table": STAGING_PROXY_TABLE})[0]
+        looked_up = len(resolved) + len(failed) + not_found
+        found = sum(m["proxy_wallet"] != m["user_eoa"] for m in resolved)
+        for f in failed:
+            print(f"FAILED {f['wallet']}: {f['error']}")
+        print(
+            f"proxy discovery: looked_up={looked_up} direct={len(resolved) - found} proxy_separated={found} "
+            f"no_activity={not_found} failed={len(failed)}; new_rows={len(new)}; {STAGING_PROXY_TABLE} now {total} "
+            f"mappings ({separated} proxy-separated, {direct} direct) in {time.monotonic() - started:.2f}s"
+        )
+        if failed and not resolved:
+            raise AirflowFailException(
+                f"all {len(failed)} lookups failed; check the polymarket_gamma connection and the "
+                "resolve task logs, then trigger again (nothing was removed)."
+            )
+        return {"looked_up": looked_up, "proxy_separated": found, "failed": len(failed), "new_rows": len(new)}
+
+    batches = select_wallets()
+    ensure_schema >> batches
+    resolved = ResolveProxyWalletsOperator.partial(task_id="resolve_wallets").expand(wallets=batches)
+    store_mappings(resolved.output)
+
+
+pm_proxy_discovery()

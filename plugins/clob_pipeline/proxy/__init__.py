@@ -1,0 +1,1 @@
+"""Proxy-wallet resolution: CREATE2 derivation (pure) and the Gamma/Data-API resolver."""
