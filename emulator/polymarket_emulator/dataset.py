@@ -101,15 +101,21 @@ class Dataset:
                     self._hidden[wallet] = []
             return released
 
-    def add_new_fills(self, per_wallet: int, ts: int | None = None, wallets: list[str] | None = None) -> int:
-        """Append ``per_wallet`` new fills (timestamp ``ts``, default now) to each wallet."""
+    def add_new_fills(
+        self, per_wallet: int, ts: int | None = None, wallets: list[str] | None = None, hidden: bool = False
+    ) -> int:
+        """Add ``per_wallet`` fills (timestamp ``ts``, default now) to each wallet; ``hidden`` ones
+        are late-arriving: invisible until :meth:`release_late`."""
         ts = int(ts if ts is not None else time.time())
         with self._lock:
             added = 0
             for wallet in wallets or self.wallets:
                 new = [_make_fill(self._rng, wallet, self.markets, ts) for _ in range(per_wallet)]
-                self._fills[wallet] = sorted(new + self._fills.get(wallet, []), key=lambda f: -f.ts)
-                self._keys.pop(wallet, None)
+                if hidden:
+                    self._hidden.setdefault(wallet, []).extend(new)
+                else:
+                    self._fills[wallet] = sorted(new + self._fills.get(wallet, []), key=lambda f: -f.ts)
+                    self._keys.pop(wallet, None)
                 added += len(new)
             return added
 

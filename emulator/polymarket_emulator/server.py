@@ -293,7 +293,9 @@ class _Handler(BaseHTTPRequestHandler):
         if path == "/__emulator/release-late":
             return self._send(200, {"released": state.dataset.release_late()})
         if path == "/__emulator/new-fills":
-            added = state.dataset.add_new_fills(int(body.get("per_wallet", 1)), body.get("ts"), body.get("wallets"))
+            added = state.dataset.add_new_fills(
+                int(body.get("per_wallet", 1)), body.get("ts"), body.get("wallets"), bool(body.get("hidden", False))
+            )
             return self._send(200, {"added": added})
         return self._error(404, f"no route {path}")
 

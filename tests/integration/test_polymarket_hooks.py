@@ -70,3 +70,21 @@ def test_clob_hook_with_a_wrong_secret_gets_a_clear_401(emulator, monkeypatch):
     with pytest.raises(PolymarketApiError, match="HTTP 401.*credentials") as err:
         list(PolymarketClobHook().iter_trade_pages(emulator.server.state.clob.funder, 1, 2_000_000_000))
     assert "AAAAAAAA" not in str(err.value)  # the secret is never echoed
+
+
+def test_gamma_profile_found_404_429_and_5xx(emulator_factory):
+    from clob_pipeline.hooks.polymarket import PolymarketGammaHook
+
+    emu = emulator_factory(
+        wallets=4, proxy_users=2, fills_per_wallet=5, rate_scale=0, extra={"max_attempts": 2, "backoff_base_s": 0.01}
+    )
+    proxy_user = next(u for u in emu.dataset.users if u.wallet_type != "direct" and u.in_gamma)
+    direct_user = next(u for u in emu.dataset.users if u.wallet_type == "direct")
+    hook = PolymarketGammaHook()
+    assert hook.get_public_profile(proxy_user.user_eoa)["proxyWallet"] == proxy_user.proxy_wallet
+    assert hook.get_public_profile(direct_user.user_eoa) is None  # 404 = no profile
+    emu.post("/__emulator/faults", {"path": "/public-profile", "status": 429, "retry_after": 0.1, "count": 1})
+    assert hook.get_public_profile(proxy_user.user_eoa)["proxyWallet"] == proxy_user.proxy_wallet
+    emu.post("/__emulator/faults", {"path": "/public-profile", "status": 502, "count": 2})
+    with pytest.raises(PolymarketApiError, match="public-profile.*HTTP 502"):
+        hook.get_public_profile(proxy_user.user_eoa)

@@ -1,0 +1,130 @@
+"""
+### clob_incremental — every 6 hours, load only the fills that are new since each wallet's last sync
+
+Schedule `0 */6 * * *` (UTC), no catch-up, one run at a time. For every tracked wallet (proxy
+wallets in `pm_user_proxy_wallets_v2`) it reads fills newer than the wallet's stored watermark
+minus `overlap_minutes` (default 60, so late-arriving fills are caught) and inserts the new ones;
+a wallet never synced starts `new_wallet_lookback` back. The watermark moves only after the
+inserts succeeded. Overlapping windows, retries and repeated runs never duplicate a `fill_id`.
+
+A failed wallet does not block the others: the run ends failed naming it, and the next run
+retries it from its old watermark. The run summary gives wallets, pages, new fills, seconds.
+
+Writes to the staging table `clob_fills_v2` (the live set switches with the promotion DAG).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from airflow.sdk import Param, TriggerRule, dag, task
+from airflow.sdk.exceptions import AirflowFailException
+
+from clob_pipeline.config import CLICKHOUSE_POOL, STAGING_FILLS_TABLE, STAGING_PROXY_TABLE
+from clob_pipeline.dag_defaults import DEFAULT_ARGS, START_DATE, TEMPLATE_SEARCHPATH
+from clob_pipeline.fills.params import LOOKBACK_DAYS, SOURCES
+from clob_pipeline.operators.clickhouse import ClickHouseSqlOperator
+from clob_pipeline.operators.fills_transfer import PolymarketFillsToClickHouseOperator
+
+
+@dag(
+    dag_id="clob_incremental",
+    schedule="0 */6 * * *",
+    start_date=START_DATE,
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    template_searchpath=TEMPLATE_SEARCHPATH,
+    doc_md=__doc__,
+    tags=["polymarket", "clickhouse", "incremental"],
+    params={
+        "overlap_minutes": Param(
+            60,
+            type="integer",
+            minimum=0,
+            maximum=7 * 24 * 60,
+            title="Overlap (minutes)",
+            description="Re-read this much before each watermark to catch late fills.",
+        ),
+        "new_wallet_lookback": Param(
+            "90d", type="string", enum=[k for k in LOOKBACK_DAYS if k != "all"], title="Lookback for wallets never synced"
+        ),
+        "source": Param("data_api", type="string", enum=list(SOURCES), title="Source"),
+    },
+)
+def clob_incremental() -> None:
+    ensure_schema = ClickHouseSqlOperator(
+        task_id="ensure_schema",
+        sql=["schema/database.sql", "schema/fills_table.sql", "schema/proxy_table.sql", "schema/state_tables.sql"],
+        parameters={"fills_table": STAGING_FILLS_TABLE, "proxy_table": STAGING_PROXY_TABLE},
+        pool=CLICKHOUSE_POOL,
+    )
+
+    @task(pool=CLICKHOUSE_POOL)
+    def list_wallets(**context: Any) -> list[dict[str, Any]]:
+        """Every tracked wallet, with the run's fixed end time and the overlap / lookback to apply."""
+        from clob_pipeline.fills.params import validate_source
+        from clob_pipeline.hooks.clickhouse import ClickHouseHook
+
+        params = context["params"]
+        source = validate_source(params["source"])
+        end_s = int(time.time())
+        with ClickHouseHook() as ch:
+            pairs = ch.query_file("wallets/tracked_wallets.sql", {"proxy_table": STAGING_PROXY_TABLE})
+        if not pairs:
+            raise AirflowFailException(f"no wallets to sync: {STAGING_PROXY_TABLE} is empty. Run pm_proxy_discovery first.")
+        overlap_s = int(params["overlap_minutes"]) * 60
+        lookback_s = LOOKBACK_DAYS[params["new_wallet_lookback"]] * 86_400
+        print(f"syncing {len(pairs)} wallets up to {end_s} (overlap {overlap_s}s, new wallets {lookback_s}s back)")
+        return [
+            {
+                "wallet": w,
+                "user_eoa": e,
+                "end_s": end_s,
+                "source": source,
+                "overlap_s": overlap_s,
+                "default_lookback_s": lookback_s,
+            }
+            for w, e in pairs
+        ]
+
+    @task(pool=CLICKHOUSE_POOL, trigger_rule=TriggerRule.ALL_DONE)
+    def summarize(wallet_kwargs: list[dict[str, Any]] | None, **context: Any) -> dict[str, Any]:
+        """Run totals; fail naming every wallet that did not finish (it resumes from its old watermark)."""
+        from clob_pipeline.hooks.clickhouse import ClickHouseHook
+
+        wallets = [kw["wallet"] for kw in wallet_kwargs or []]
+        with ClickHouseHook() as ch:
+            done = {
+                r["wallet"]: r
+                for r in ch.query_file_dicts("state/run_checkpoints.sql", {"run_id": context["run_id"]})
+                if r["done"]
+            }
+        failed = [w for w in wallets if w not in done]
+        pages = sum(r["pages"] for r in done.values())
+        new = sum(r["rows_inserted"] for r in done.values())
+        print(
+            f"incremental summary: wallets={len(wallets)} synced={len(done)} failed={len(failed)} pages={pages} new_fills={new}"
+        )
+        if not wallets:
+            raise AirflowFailException("no wallets were listed; see list_wallets for the reason")
+        if failed:
+            raise AirflowFailException(
+                f"{len(failed)} wallet(s) failed and keep their old watermark: {', '.join(failed[:10])}"
+                f"{' ...' if len(failed) > 10 else ''}. The next run retries them; read their load_new_fills logs."
+            )
+        return {"wallets": len(wallets), "pages": pages, "new_fills": new}
+
+    wallet_kwargs = list_wallets()
+    ensure_schema >> wallet_kwargs
+    loads = PolymarketFillsToClickHouseOperator.partial(
+        task_id="load_new_fills",
+        fills_table=STAGING_FILLS_TABLE,
+        pool=CLICKHOUSE_POOL,
+        map_index_template="{{ task.wallet }}",
+    ).expand_kwargs(wallet_kwargs)
+    loads >> summarize(wallet_kwargs)
+
+
+clob_incremental()

@@ -1,0 +1,68 @@
+"""clob_incremental for real (dag.test): new and late fills between runs, and a failing wallet."""
+
+from __future__ import annotations
+
+import time
+
+from airflow.sdk import DagRunState
+from conftest import ch_rows
+from fills_truth import expected_fills, physical_and_final_counts, stored_fills
+
+
+def seed_mapping(emulator) -> None:
+    from clob_pipeline.hooks.clickhouse import ClickHouseHook
+
+    with ClickHouseHook() as ch:
+        for name in ("schema/database.sql", "schema/proxy_table.sql"):
+            ch.run_sql_file(name, {"proxy_table": "pm_user_proxy_wallets_v2"})
+        ch.get_client().insert(
+            "pm_user_proxy_wallets_v2",
+            [[u.user_eoa, u.proxy_wallet, u.wallet_type, "test"] for u in emulator.dataset.users],
+            column_names=["user_eoa", "proxy_wallet", "wallet_type", "resolved_by"],
+            database=ch.bundle_database,
+        )
+
+
+def test_two_incremental_runs_with_new_and_late_fills_end_with_exactly_the_emulators_set(database, emulator_factory, run_dag):
+    now = int(time.time())
+    emu = emulator_factory(
+        wallets=4, proxy_users=2, fills_per_wallet=120, anchor_s=now - 600, history_days=30, late_fraction=0, rate_scale=0
+    )
+    seed_mapping(emu)
+    assert run_dag("clob_incremental", {}).state == DagRunState.SUCCESS
+    assert stored_fills() == expected_fills(emu, emu.dataset.wallets)
+
+    watermarks = dict(ch_rows("SELECT wallet, toUnixTimestamp(last_fill_ts) FROM {db:Identifier}.wallet_sync_state FINAL"))
+    for wallet, watermark in watermarks.items():  # late: older than the watermark, inside the 1 h overlap
+        emu.post("/__emulator/new-fills", {"per_wallet": 2, "ts": watermark - 1200, "wallets": [wallet], "hidden": True})
+    emu.post("/__emulator/new-fills", {"per_wallet": 3})  # new fills, now
+    released = emu.post("/__emulator/release-late", {})["released"]  # the late ones become visible
+    assert released >= 2 * len(emu.dataset.wallets)
+    watermarks_before = dict(ch_rows("SELECT wallet, last_fill_ts FROM {db:Identifier}.wallet_sync_state FINAL"))
+
+    assert run_dag("clob_incremental", {}).state == DagRunState.SUCCESS
+    assert stored_fills() == expected_fills(emu, emu.dataset.wallets)
+    raw, final = physical_and_final_counts()
+    assert raw == final
+    after = dict(ch_rows("SELECT wallet, last_fill_ts FROM {db:Identifier}.wallet_sync_state FINAL"))
+    assert all(after[w] > watermarks_before[w] for w in emu.dataset.wallets)
+
+
+def test_a_failing_wallet_does_not_block_the_others_and_recovers_next_run(database, emulator_factory, run_dag):
+    emu = emulator_factory(
+        wallets=3,
+        proxy_users=1,
+        fills_per_wallet=50,
+        anchor_s=int(time.time()) - 600,
+        history_days=20,
+        rate_scale=0,
+        extra={"max_attempts": 1},
+    )
+    seed_mapping(emu)
+    victim = emu.dataset.wallets[1]
+    emu.post("/__emulator/faults", {"path": "/trades", "user": victim, "status": 500, "count": 2})  # try + retry
+    assert run_dag("clob_incremental", {}).state == DagRunState.FAILED
+    others = [w for w in emu.dataset.wallets if w != victim]
+    assert stored_fills() == expected_fills(emu, others)
+    assert run_dag("clob_incremental", {}).state == DagRunState.SUCCESS
+    assert stored_fills() == expected_fills(emu, emu.dataset.wallets)
