@@ -30,8 +30,8 @@ from airflow.sdk.exceptions import AirflowFailException
 
 from clob_pipeline.config import CLICKHOUSE_POOL, STAGING_FILLS_TABLE, STAGING_PROXY_TABLE
 from clob_pipeline.dag_defaults import DEFAULT_ARGS, START_DATE, TEMPLATE_SEARCHPATH
+from clob_pipeline.dag_parts import ensure_schema_task
 from clob_pipeline.fills.params import LOOKBACK_DAYS, SOURCES, WALLET_PATTERN
-from clob_pipeline.operators.clickhouse import ClickHouseSqlOperator
 from clob_pipeline.operators.fills_transfer import PolymarketFillsToClickHouseOperator
 
 
@@ -89,12 +89,7 @@ def clob_backfill() -> None:
         )
         return plan
 
-    ensure_schema = ClickHouseSqlOperator(
-        task_id="ensure_schema",
-        sql=["schema/database.sql", "schema/fills_table.sql", "schema/proxy_table.sql", "schema/state_tables.sql"],
-        parameters={"fills_table": STAGING_FILLS_TABLE, "proxy_table": STAGING_PROXY_TABLE},
-        pool=CLICKHOUSE_POOL,
-    )
+    ensure_schema = ensure_schema_task()
 
     @task(pool=CLICKHOUSE_POOL)
     def list_wallets(plan: dict[str, Any]) -> list[dict[str, Any]]:

@@ -23,9 +23,9 @@ from typing import Any
 from airflow.sdk import Param, TriggerRule, dag, task
 from airflow.sdk.exceptions import AirflowFailException
 
-from clob_pipeline.config import CLICKHOUSE_POOL, STAGING_FILLS_TABLE, STAGING_PROXY_TABLE, WALLET_METRICS_TABLE
+from clob_pipeline.config import CLICKHOUSE_POOL, STAGING_PROXY_TABLE, WALLET_METRICS_TABLE
 from clob_pipeline.dag_defaults import DEFAULT_ARGS, START_DATE, TEMPLATE_SEARCHPATH
-from clob_pipeline.operators.clickhouse import ClickHouseSqlOperator
+from clob_pipeline.dag_parts import ensure_schema_task
 from clob_pipeline.operators.proxy_resolution import ResolveProxyWalletsOperator
 
 BATCH = 25  # wallets per mapped resolve task
@@ -61,12 +61,7 @@ BATCH = 25  # wallets per mapped resolve task
     },
 )
 def pm_proxy_discovery() -> None:
-    ensure_schema = ClickHouseSqlOperator(
-        task_id="ensure_schema",
-        sql=["schema/database.sql", "schema/fills_table.sql", "schema/proxy_table.sql", "schema/state_tables.sql"],
-        parameters={"fills_table": STAGING_FILLS_TABLE, "proxy_table": STAGING_PROXY_TABLE},
-        pool=CLICKHOUSE_POOL,
-    )
+    ensure_schema = ensure_schema_task()
 
     @task(pool=CLICKHOUSE_POOL)
     def select_wallets(**context: Any) -> list[list[str]]:

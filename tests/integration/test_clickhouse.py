@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from clob_pipeline.dag_parts import SCHEMA_FILES
 from clob_pipeline.fills.schema import FILL_COLUMNS, Fill
 from clob_pipeline.hooks.clickhouse import ClickHouseHook
 from clob_pipeline.operators.fill_writer import FillBatchWriter
 
-SCHEMA_FILES = ["schema/database.sql", "schema/fills_table.sql", "schema/proxy_table.sql", "schema/state_tables.sql"]
 TABLES = {"fills_table": "clob_fills_v2", "proxy_table": "pm_user_proxy_wallets_v2"}
 WALLET = "0x" + "ab" * 20
 
