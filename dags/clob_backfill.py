@@ -30,9 +30,8 @@ from airflow.sdk.exceptions import AirflowFailException
 
 from clob_pipeline.config import CLICKHOUSE_POOL, STAGING_FILLS_TABLE, STAGING_PROXY_TABLE
 from clob_pipeline.dag_defaults import DEFAULT_ARGS, START_DATE, TEMPLATE_SEARCHPATH
-from clob_pipeline.dag_parts import ensure_schema_task
+from clob_pipeline.dag_parts import ensure_schema_task, load_fills_per_wallet
 from clob_pipeline.fills.params import LOOKBACK_DAYS, SOURCES, WALLET_PATTERN
-from clob_pipeline.operators.fills_transfer import PolymarketFillsToClickHouseOperator
 
 
 @dag(
@@ -157,12 +156,7 @@ def clob_backfill() -> None:
     plan = plan_backfill()
     wallet_kwargs = list_wallets(plan)
     plan >> ensure_schema >> wallet_kwargs
-    loads = PolymarketFillsToClickHouseOperator.partial(
-        task_id="load_wallet_fills",
-        fills_table=STAGING_FILLS_TABLE,
-        pool=CLICKHOUSE_POOL,
-        map_index_template="{{ task.wallet }}",
-    ).expand_kwargs(wallet_kwargs)
+    loads = load_fills_per_wallet("load_wallet_fills", wallet_kwargs)
     loads >> summarize(wallet_kwargs)
 
 

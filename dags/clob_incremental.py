@@ -21,11 +21,10 @@ from typing import Any
 from airflow.sdk import Param, TriggerRule, dag, task
 from airflow.sdk.exceptions import AirflowFailException
 
-from clob_pipeline.config import CLICKHOUSE_POOL, STAGING_FILLS_TABLE, STAGING_PROXY_TABLE
+from clob_pipeline.config import CLICKHOUSE_POOL, STAGING_PROXY_TABLE
 from clob_pipeline.dag_defaults import DEFAULT_ARGS, START_DATE, TEMPLATE_SEARCHPATH
-from clob_pipeline.dag_parts import ensure_schema_task
+from clob_pipeline.dag_parts import ensure_schema_task, load_fills_per_wallet
 from clob_pipeline.fills.params import LOOKBACK_DAYS, SOURCES
-from clob_pipeline.operators.fills_transfer import PolymarketFillsToClickHouseOperator
 
 
 @dag(
@@ -113,12 +112,7 @@ def clob_incremental() -> None:
 
     wallet_kwargs = list_wallets()
     ensure_schema >> wallet_kwargs
-    loads = PolymarketFillsToClickHouseOperator.partial(
-        task_id="load_new_fills",
-        fills_table=STAGING_FILLS_TABLE,
-        pool=CLICKHOUSE_POOL,
-        map_index_template="{{ task.wallet }}",
-    ).expand_kwargs(wallet_kwargs)
+    loads = load_fills_per_wallet("load_new_fills", wallet_kwargs)
     loads >> summarize(wallet_kwargs)
 
 

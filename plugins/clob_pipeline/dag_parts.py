@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from clob_pipeline.config import CLICKHOUSE_POOL, STAGING_FILLS_TABLE, STAGING_PROXY_TABLE
 from clob_pipeline.operators.clickhouse import ClickHouseSqlOperator
+from clob_pipeline.operators.fills_transfer import PolymarketFillsToClickHouseOperator
 
 # Idempotent DDL, in order: database, fills table, mapping table, state tables. A tuple: Airflow
 # resolves a list of ``.sql`` names in place (names become file texts), so each operator gets a copy.
@@ -18,3 +21,13 @@ def ensure_schema_task(fills_table: str = STAGING_FILLS_TABLE, proxy_table: str 
         parameters={"fills_table": fills_table, "proxy_table": proxy_table},
         pool=CLICKHOUSE_POOL,
     )
+
+
+def load_fills_per_wallet(task_id: str, wallet_kwargs: Any, fills_table: str = STAGING_FILLS_TABLE) -> Any:
+    """One mapped fills-transfer task per wallet; ``wallet_kwargs`` is a list of operator kwargs."""
+    return PolymarketFillsToClickHouseOperator.partial(
+        task_id=task_id,
+        fills_table=fills_table,
+        pool=CLICKHOUSE_POOL,
+        map_index_template="{{ task.wallet }}",
+    ).expand_kwargs(wallet_kwargs)
