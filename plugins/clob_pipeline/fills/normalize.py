@@ -105,14 +105,6 @@ def _side(value: Any, field: str, ctx: str) -> str:
     return side
 
 
-def hash_fill_id(*parts: object) -> str:
-    """A 32-hex-char id from the identifying fields (blake2b-128: fast, collision-safe here).
-
-    :meth:`DataApiFillNormalizer.normalize` inlines the same formula on its hot path.
-    """
-    return blake2b("|".join(map(str, parts)).encode(), digest_size=16).hexdigest()
-
-
 _new_fill = Fill._make  # positional construction, cheaper than keyword arguments per row
 
 

@@ -58,8 +58,6 @@ class FillBatchWriter:
         self._inflight: Future | None = None
         self.rows_inserted = 0
         self.rows_skipped = 0
-        self.batches = 0
-        self.newest_ms: int | None = None
 
     @property
     def pending(self) -> int:
@@ -108,10 +106,8 @@ class FillBatchWriter:
             new = [f for f in fills if stored.get(f.fill_id, -1) < f.version]
             if new:
                 self.ch.insert_arrow(self.table, fills_to_arrow(new, int(time.time() * 1000)))
-                self.batches += 1
             self.rows_inserted += len(new)
             self.rows_skipped += len(fills) - len(new)
-            self.newest_ms = hi_ms if self.newest_ms is None else max(self.newest_ms, hi_ms)
         if on_stored is not None:
             on_stored()
         # With the collector paused, reference cycles left by HTTP responses would pile up for the
