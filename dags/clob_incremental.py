@@ -10,7 +10,10 @@ inserts succeeded. Overlapping windows, retries and repeated runs never duplicat
 A failed wallet does not block the others: the run ends failed naming it, and the next run
 retries it from its old watermark. The run summary gives wallets, pages, new fills, seconds.
 
-Writes to the staging table `clob_fills_v2` (the live set switches with the promotion DAG).
+Writes to the live tables, read from ClickHouse (`live_tables`) when each task starts: staging
+(`clob_fills_v2`, wallets from `pm_user_proxy_wallets_v2`) until `clob_promotion` has run, production
+after. While a promotion or rollback holds the ingestion pause, runs and wallet tasks skip; the
+next run catches up from the watermarks.
 """
 
 from __future__ import annotations
@@ -19,9 +22,9 @@ import time
 from typing import Any
 
 from airflow.sdk import Param, TriggerRule, dag, task
-from airflow.sdk.exceptions import AirflowFailException
+from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
-from clob_pipeline.config import CLICKHOUSE_POOL, STAGING_PROXY_TABLE
+from clob_pipeline.config import CLICKHOUSE_POOL
 from clob_pipeline.dag_defaults import DEFAULT_ARGS, START_DATE, TEMPLATE_SEARCHPATH
 from clob_pipeline.dag_parts import ensure_schema_task, load_fills_per_wallet
 from clob_pipeline.fills.params import LOOKBACK_DAYS, SOURCES
@@ -60,14 +63,19 @@ def clob_incremental() -> None:
         """Every tracked wallet, with the run's fixed end time and the overlap / lookback to apply."""
         from clob_pipeline.fills.params import validate_source
         from clob_pipeline.hooks.clickhouse import ClickHouseHook
+        from clob_pipeline.promotion.live import ingestion_pause, live_tables
 
         params = context["params"]
         source = validate_source(params["source"])
         end_s = int(time.time())
         with ClickHouseHook() as ch:
-            pairs = ch.query_file("wallets/tracked_wallets.sql", {"proxy_table": STAGING_PROXY_TABLE})
+            if (pause := ingestion_pause(ch)) is not None:
+                raise AirflowSkipException(f"{pause.describe()}; this run skips, the next one catches up")
+            live = live_tables(ch)
+            pairs = ch.query_file("wallets/tracked_wallets.sql", {"proxy_table": live["proxy"]})
         if not pairs:
-            raise AirflowFailException(f"no wallets to sync: {STAGING_PROXY_TABLE} is empty. Run pm_proxy_discovery first.")
+            raise AirflowFailException(f"no wallets to sync: {live['proxy']} is empty. Run pm_proxy_discovery first.")
+        print(f"live tables: fills={live['fills']} proxy={live['proxy']}")
         overlap_s = int(params["overlap_minutes"]) * 60
         lookback_s = LOOKBACK_DAYS[params["new_wallet_lookback"]] * 86_400
         print(f"syncing {len(pairs)} wallets up to {end_s} (overlap {overlap_s}s, new wallets {lookback_s}s back)")
@@ -87,6 +95,7 @@ def clob_incremental() -> None:
     def summarize(wallet_kwargs: list[dict[str, Any]] | None, **context: Any) -> dict[str, Any]:
         """Run totals; fail naming every wallet that did not finish (it resumes from its old watermark)."""
         from clob_pipeline.hooks.clickhouse import ClickHouseHook
+        from clob_pipeline.promotion.live import ingestion_pause
 
         wallets = [kw["wallet"] for kw in wallet_kwargs or []]
         with ClickHouseHook() as ch:
@@ -95,6 +104,10 @@ def clob_incremental() -> None:
                 for r in ch.query_file_dicts("state/run_checkpoints.sql", {"run_id": context["run_id"]})
                 if r["done"]
             }
+            pause = ingestion_pause(ch)
+        if pause is not None:
+            print(f"incremental summary: paused ({pause.describe()}); wallets={len(wallets)} synced={len(done)}")
+            raise AirflowSkipException("ingestion paused by a promotion or rollback; the next run catches up")
         failed = [w for w in wallets if w not in done]
         pages = sum(r["pages"] for r in done.values())
         new = sum(r["rows_inserted"] for r in done.values())
@@ -112,7 +125,7 @@ def clob_incremental() -> None:
 
     wallet_kwargs = list_wallets()
     ensure_schema >> wallet_kwargs
-    loads = load_fills_per_wallet("load_new_fills", wallet_kwargs)
+    loads = load_fills_per_wallet("load_new_fills", wallet_kwargs, fills_table=None)
     loads >> summarize(wallet_kwargs)
 
 

@@ -27,9 +27,15 @@ STAGING_FILLS_TABLE = "clob_fills_v2"
 STAGING_PROXY_TABLE = "pm_user_proxy_wallets_v2"
 PRODUCTION_FILLS_TABLE = "clob_fills"
 PRODUCTION_PROXY_TABLE = "pm_user_proxy_wallets"
+OLD_SUFFIX = "_old"  # the previous production, kept by a promotion for clob_rollback
 SYNC_STATE_TABLE = "wallet_sync_state"
 CHECKPOINT_TABLE = "ingest_checkpoints"
 WALLET_METRICS_TABLE = "wallet_metrics"
+
+# --- Ingestion pause held by clob_promotion / clob_rollback ----------------------------------
+INGESTION_LOCK = "live_tables"
+# A pause older than this is treated as abandoned (its run was killed before releasing it).
+INGESTION_LOCK_TTL_S = int(os.environ.get("CLOB_PIPELINE_LOCK_TTL_S", str(2 * 3600)))
 
 # --- Files ---------------------------------------------------------------------------------
 _BUNDLE_ROOT = Path(__file__).resolve().parents[2]

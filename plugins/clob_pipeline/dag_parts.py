@@ -10,7 +10,13 @@ from clob_pipeline.operators.fills_transfer import PolymarketFillsToClickHouseOp
 
 # Idempotent DDL, in order: database, fills table, mapping table, state tables. A tuple: Airflow
 # resolves a list of ``.sql`` names in place (names become file texts), so each operator gets a copy.
-SCHEMA_FILES = ("schema/database.sql", "schema/fills_table.sql", "schema/proxy_table.sql", "schema/state_tables.sql")
+SCHEMA_FILES = (
+    "schema/database.sql",
+    "schema/fills_table.sql",
+    "schema/proxy_table.sql",
+    "schema/state_tables.sql",
+    "schema/promotion_tables.sql",
+)
 
 
 def ensure_schema_task(fills_table: str = STAGING_FILLS_TABLE, proxy_table: str = STAGING_PROXY_TABLE) -> ClickHouseSqlOperator:
@@ -23,8 +29,9 @@ def ensure_schema_task(fills_table: str = STAGING_FILLS_TABLE, proxy_table: str 
     )
 
 
-def load_fills_per_wallet(task_id: str, wallet_kwargs: Any, fills_table: str = STAGING_FILLS_TABLE) -> Any:
-    """One mapped fills-transfer task per wallet; ``wallet_kwargs`` is a list of operator kwargs."""
+def load_fills_per_wallet(task_id: str, wallet_kwargs: Any, fills_table: str | None = STAGING_FILLS_TABLE) -> Any:
+    """One mapped fills-transfer task per wallet; ``wallet_kwargs`` is a list of operator kwargs.
+    ``fills_table=None``: each task writes to the live fills table (see the operator)."""
     return PolymarketFillsToClickHouseOperator.partial(
         task_id=task_id,
         fills_table=fills_table,

@@ -7,20 +7,7 @@ import time
 from airflow.sdk import DagRunState
 from conftest import ch_rows
 from fills_truth import expected_fills, physical_and_final_counts, stored_fills
-
-
-def seed_mapping(emulator) -> None:
-    from clob_pipeline.hooks.clickhouse import ClickHouseHook
-
-    with ClickHouseHook() as ch:
-        for name in ("schema/database.sql", "schema/proxy_table.sql"):
-            ch.run_sql_file(name, {"proxy_table": "pm_user_proxy_wallets_v2"})
-        ch.get_client().insert(
-            "pm_user_proxy_wallets_v2",
-            [[u.user_eoa, u.proxy_wallet, u.wallet_type, "test"] for u in emulator.dataset.users],
-            column_names=["user_eoa", "proxy_wallet", "wallet_type", "resolved_by"],
-            database=ch.bundle_database,
-        )
+from seeding import seed_mapping
 
 
 def test_two_incremental_runs_with_new_and_late_fills_end_with_exactly_the_emulators_set(database, emulator_factory, run_dag):

@@ -1,9 +1,11 @@
--- Per-wallet sync state: the watermark (newest fill stored) and the wallet's fill count as the
--- loader measured it after its last run (promotion compares it with the table).
+-- Per-wallet ledger: what the loader measured in a fills table after its last run (count and
+-- newest fill). Keyed by the table's UUID, not its name: a promotion or rollback moves a table
+-- under another name and its ledger rows follow it, so validation compares the right numbers.
 CREATE TABLE IF NOT EXISTS {db:Identifier}.wallet_sync_state
 (
     wallet        String,
     source        LowCardinality(String),
+    table_uuid    UUID,
     fills_table   String,
     last_fill_ts  DateTime64(3, 'UTC'),
     fills_total   UInt64,
@@ -11,7 +13,7 @@ CREATE TABLE IF NOT EXISTS {db:Identifier}.wallet_sync_state
     updated_at    DateTime64(6, 'UTC')
 )
 ENGINE = ReplacingMergeTree(updated_at)
-ORDER BY (wallet, source);
+ORDER BY (table_uuid, wallet, source);
 
 -- Progress of one wallet inside one DAG run, written after every stored batch so a retried task
 -- resumes where it stopped. Data API: everything newer than resume_end_s is stored. CLOB: the

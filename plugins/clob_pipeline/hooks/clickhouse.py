@@ -115,6 +115,10 @@ class ClickHouseHook(ProviderClickHouseHook):
     def query_file(self, name: str, parameters: Mapping[str, Any] | None = None) -> list[tuple]:
         return self.query_rows(read_sql(name), parameters)
 
+    def query_result(self, sql: str, parameters: Mapping[str, Any] | None = None) -> Any:
+        """clickhouse-connect's ``QueryResult`` (``column_names``, ``result_rows``) of one statement."""
+        return self.get_client().query(sql, parameters=self._params(parameters))
+
     def query_file_dicts(self, name: str, parameters: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         result = self.get_client().query(read_sql(name), parameters=self._params(parameters))
         return [dict(zip(result.column_names, row)) for row in result.result_rows]

@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from airflow.sdk import BaseOperator
+from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSkipException
 
 from clob_pipeline.config import CLICKHOUSE_CONN_ID, CLOB_CONN_ID, DATA_API_CONN_ID, STAGING_FILLS_TABLE, batch_rows
 from clob_pipeline.fills.normalize import ClobFillNormalizer, DataApiFillNormalizer
@@ -27,8 +28,10 @@ class PolymarketFillsToClickHouseOperator(BaseOperator):
 
     - **window** (backfill): ``start_s``/``end_s`` given; fills in that window are loaded.
     - **since watermark** (incremental): ``start_s`` is None; the window starts at the wallet's
-      stored watermark minus ``overlap_s`` (late-arriving fills), or ``end_s - default_lookback_s``
-      for a wallet never synced. The watermark moves only after the inserts have succeeded.
+      watermark minus ``overlap_s`` (late-arriving fills), or ``end_s - default_lookback_s`` for a
+      wallet with no fills stored. The watermark is the newest fill *stored in the target table*,
+      so it only moves once inserts succeeded, and it stays right when a promotion or rollback
+      swaps the table under the name.
 
     Pages are normalised (every row validated before its page is written), buffered and inserted
     as Arrow batches of ``batch_rows``; fills already stored are skipped (see ``FillBatchWriter``).
@@ -38,7 +41,10 @@ class PolymarketFillsToClickHouseOperator(BaseOperator):
     :param wallet: proxy wallet (templated).
     :param user_eoa: the EOA behind it; empty = the wallet trades directly (templated).
     :param source: ``data_api`` (public, default) or ``clob`` (L2 key owner's trades) (templated).
-    :param fills_table: target table in the bundle database (templated).
+    :param fills_table: target table in the bundle database (templated); ``None`` = the live fills
+        table (read from ``live_tables`` when the task starts). With ``None`` the task also honours
+        the ingestion pause of a running promotion (it skips) and fails for a retry if the live
+        table changed while it ran, so no fill lands in a table that just stopped being live.
     """
 
     template_fields: Sequence[str] = ("wallet", "user_eoa", "start_s", "end_s", "source", "fills_table")
@@ -52,7 +58,7 @@ class PolymarketFillsToClickHouseOperator(BaseOperator):
         start_s: int | str | None = None,
         user_eoa: str = "",
         source: str = "data_api",
-        fills_table: str = STAGING_FILLS_TABLE,
+        fills_table: str | None = STAGING_FILLS_TABLE,
         overlap_s: int = 3600,
         default_lookback_s: int = 90 * 86_400,
         batch_rows: int | None = None,
@@ -75,6 +81,16 @@ class PolymarketFillsToClickHouseOperator(BaseOperator):
         self.data_api_conn_id = data_api_conn_id
         self.clob_conn_id = clob_conn_id
 
+    def _live_fills_table(self, ch: ClickHouseHook, check_pause: bool = True) -> str:
+        """The live fills table; skips this task while a promotion or rollback pauses ingestion."""
+        from clob_pipeline.promotion.live import ingestion_pause, live_tables
+
+        if check_pause and (pause := ingestion_pause(ch)) is not None:
+            raise AirflowSkipException(
+                f"{pause.describe()}; skipping wallet {self.wallet}. The next run loads it from its watermark."
+            )
+        return live_tables(ch)["fills"]
+
     def execute(self, context: Any) -> dict[str, Any]:
         from clob_pipeline.operators.fill_writer import FillBatchWriter, gc_paused  # pyarrow: run time only
 
@@ -87,8 +103,16 @@ class PolymarketFillsToClickHouseOperator(BaseOperator):
         key = {"run_id": run_id, "wallet": wallet, "source": source}
 
         with ClickHouseHook(self.clickhouse_conn_id) as ch, gc_paused():
-            sync = ch.query_file("state/read_sync_state.sql", {"wallet": wallet, "source": source})
-            old_watermark_ms = sync[0][0] if sync else None
+            fills_table = self.fills_table or self._live_fills_table(ch)
+            table_uuid = dict(ch.query_file("promotion/table_uuids.sql", {"names": [fills_table]})).get(fills_table)
+            if not table_uuid:
+                raise AirflowFailException(
+                    f"fills table {ch.bundle_database}.{fills_table} does not exist; run the DAG's ensure_schema task first"
+                )
+            stored_before, newest_ms = ch.query_file(
+                "fills/wallet_fill_stats.sql", {"fills_table": fills_table, "wallet": wallet}
+            )[0]
+            old_watermark_ms = newest_ms if stored_before else None
             if self.start_s not in (None, ""):
                 start_s = int(self.start_s)
             elif old_watermark_ms:
@@ -113,7 +137,7 @@ class PolymarketFillsToClickHouseOperator(BaseOperator):
             if cp:
                 self.log.info("resuming wallet %s from checkpoint: %s", wallet, cp)
 
-            writer = FillBatchWriter(ch, self.fills_table, wallet)
+            writer = FillBatchWriter(ch, fills_table, wallet)
             batch_size = self.batch_rows or batch_rows()
             base_pages = cp["pages"] if cp else 0
             base_seen = cp["rows_seen"] if cp else 0
@@ -184,15 +208,22 @@ class PolymarketFillsToClickHouseOperator(BaseOperator):
             # The watermark and the count are measured from the table after the inserts, so a
             # retry that skipped already-stored rows still records the truth.
             fills_total, newest_ms = ch.query_file(
-                "fills/wallet_fill_stats.sql", {"fills_table": self.fills_table, "wallet": wallet}
+                "fills/wallet_fill_stats.sql", {"fills_table": fills_table, "wallet": wallet}
             )[0]
             new_watermark_ms = max(old_watermark_ms or 0, newest_ms or 0)
+            if self.fills_table is None and self._live_fills_table(ch, check_pause=False) != fills_table:
+                raise AirflowException(
+                    f"wallet {wallet}: the live fills table changed from {fills_table} while this task ran (a promotion "
+                    "or rollback). Its rows may be in the table that is no longer live; the retry reloads from the "
+                    "new live table's watermark, so nothing is lost."
+                )
             ch.run_sql_file(
                 "state/write_sync_state.sql",
                 {
                     "wallet": wallet,
                     "source": source,
-                    "fills_table": self.fills_table,
+                    "table_uuid": table_uuid,
+                    "fills_table": fills_table,
                     "last_fill_ms": new_watermark_ms,
                     "fills_total": fills_total,
                     "run_id": run_id,
@@ -202,6 +233,7 @@ class PolymarketFillsToClickHouseOperator(BaseOperator):
         stats = api.stats
         summary = {
             "wallet": wallet,
+            "fills_table": fills_table,
             "source": source,
             "pages": progress["pages"],
             "rows_seen": progress["rows_seen"],
@@ -214,9 +246,10 @@ class PolymarketFillsToClickHouseOperator(BaseOperator):
             "seconds": round(time.monotonic() - started, 2),
         }
         self.log.info(
-            "wallet %s: source=%s window=%s..%s pages=%d requests=%d (retries=%d, throttled %.1fs) rows_seen=%d "
+            "wallet %s: table=%s source=%s window=%s..%s pages=%d requests=%d (retries=%d, throttled %.1fs) rows_seen=%d "
             "inserted=%d already_stored=%d fills_total=%d watermark %s -> %s in %.2fs",
             wallet,
+            fills_table,
             source,
             _utc(start_s * 1000),
             _utc(end_s * 1000),

@@ -1,0 +1,58 @@
+"""
+### clob_rollback — put the previous production back (manual trigger)
+
+On-call runbook: README, "Promote and roll back".
+
+Restores `clob_fills_old` / `pm_user_proxy_wallets_old` as production and moves the current
+production aside to `*_old` (so a second rollback re-does the promotion), with the same
+journaled `EXCHANGE TABLES` swap as `clob_promotion`, under the same ingestion pause.
+
+- Refuses, changing nothing, when there is no `*_old` backup (no promotion has replaced a
+  production yet).
+- `dry_run`: prints the tables and row counts that would change; swaps nothing.
+- Afterwards the live-table record still says production, so `clob_incremental` writes to the
+  restored tables and re-reads from each wallet's newest stored fill.
+"""
+
+from __future__ import annotations
+
+from airflow.sdk import Param, dag
+
+from clob_pipeline.dag_defaults import DEFAULT_ARGS, START_DATE, TEMPLATE_SEARCHPATH
+from clob_pipeline.dag_parts import ensure_schema_task
+from clob_pipeline.promotion.tasks import (
+    dry_run_gate_task,
+    fail_run_if_any_task_failed,
+    pause_ingestion_task,
+    plan_task,
+    resume_ingestion_task,
+    swap_task,
+    verify_task,
+)
+
+
+@dag(
+    dag_id="clob_rollback",
+    schedule=None,
+    start_date=START_DATE,
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    template_searchpath=TEMPLATE_SEARCHPATH,
+    doc_md=__doc__,
+    tags=["polymarket", "clickhouse", "promotion"],
+    params={
+        "dry_run": Param(False, type="boolean", title="Dry run", description="Print what would change; swap nothing."),
+    },
+)
+def clob_rollback() -> None:
+    plan = plan_task("rollback")
+    swap = swap_task("rollback", plan)
+    verify = verify_task(plan)
+    ensure_schema_task() >> pause_ingestion_task("rollback") >> plan >> dry_run_gate_task() >> swap >> verify
+    resume = resume_ingestion_task()
+    verify >> resume
+    fail_run_if_any_task_failed(resume)
+
+
+clob_rollback()

@@ -1,0 +1,165 @@
+"""clob_promotion and clob_rollback for real (dag.test on chDB): checks gate the swap, the swap moves
+exactly the validated tables, rollback restores them, ingestion follows the live tables."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from airflow.sdk import DagRunState
+from conftest import ch_rows
+from fills_truth import expected_fills, stored_fills
+from seeding import checksum, checksums, seed_mapping, task_states
+
+PRODUCTION = {"fills": "clob_fills", "proxy": "pm_user_proxy_wallets"}
+
+
+@pytest.fixture()
+def staged(database, emulator_factory, run_dag):
+    """An emulator with 6 wallets (5 proxy-separated users) and a staging set loaded by clob_backfill."""
+    emu = emulator_factory(
+        wallets=6,
+        proxy_users=5,
+        fills_per_wallet=40,
+        anchor_s=int(time.time()) - 600,
+        history_days=20,
+        late_fraction=0,
+        rate_scale=0,
+    )
+    seed_mapping(emu)
+    assert run_dag("clob_backfill", {"lookback": "all"}).state == DagRunState.SUCCESS
+    return emu
+
+
+def live_tables() -> dict[str, str]:
+    return dict(ch_rows("SELECT role, argMax(table_name, updated_at) FROM {db:Identifier}.live_tables GROUP BY role"))
+
+
+def pause_held() -> bool:
+    rows = ch_rows("SELECT argMax(held, updated_at) FROM {db:Identifier}.pipeline_lock")
+    return bool(rows and rows[0][0])
+
+
+def test_promote_ingest_promote_again_and_roll_back(staged, run_dag):
+    emu = staged
+    before = checksums()
+    assert before["clob_fills_v2"][0] == sum(expected_fills(emu, emu.dataset.wallets).values())
+
+    dry = run_dag("clob_promotion", {"dry_run": True})
+    assert dry.state == DagRunState.SUCCESS
+    assert task_states(dry)["swap_tables"] == "skipped"
+    assert checksums() == before and not pause_held()
+
+    first = run_dag("clob_promotion", {})
+    assert first.state == DagRunState.SUCCESS, task_states(first)
+    after = checksums()
+    assert after["clob_fills"] == before["clob_fills_v2"]
+    assert after["pm_user_proxy_wallets"] == before["pm_user_proxy_wallets_v2"]
+    assert after["clob_fills_v2"] == (0, 0) and after["clob_fills_old"] is None  # moved (staging re-created empty); no backup yet
+    assert live_tables() == PRODUCTION and not pause_held()
+    journal = ch_rows("SELECT seq, action, state FROM {db:Identifier}.promotion_journal FINAL ORDER BY seq")
+    assert journal == [(1, "rename", "done"), (2, "rename", "done")]
+
+    refused = run_dag("clob_rollback", {})  # production exists but no *_old yet
+    assert refused.state == DagRunState.FAILED
+    assert task_states(refused)["plan_rollback"] == "failed" and task_states(refused)["swap_tables"] == "upstream_failed"
+    assert checksums() == after
+
+    # After the promotion the incremental run writes to production (staging is re-created empty).
+    emu.post("/__emulator/new-fills", {"per_wallet": 3})
+    assert run_dag("clob_incremental", {}).state == DagRunState.SUCCESS
+    assert stored_fills("clob_fills") == expected_fills(emu, emu.dataset.wallets)
+    assert checksum("clob_fills_v2") == (0, 0)
+
+    # A second staging set, promoted over the first: the first becomes *_old.
+    emu.post("/__emulator/new-fills", {"per_wallet": 2})
+    seed_mapping(emu)
+    assert run_dag("clob_backfill", {"lookback": "all"}).state == DagRunState.SUCCESS
+    before2 = checksums()
+    assert before2["clob_fills_v2"] != before2["clob_fills"]
+    assert run_dag("clob_promotion", {}).state == DagRunState.SUCCESS
+    after2 = checksums()
+    assert after2["clob_fills"] == before2["clob_fills_v2"] and after2["clob_fills_old"] == before2["clob_fills"]
+    assert after2["pm_user_proxy_wallets_old"] == before2["pm_user_proxy_wallets"]
+
+    dry_rb = run_dag("clob_rollback", {"dry_run": True})
+    assert dry_rb.state == DagRunState.SUCCESS and checksums() == after2
+
+    assert run_dag("clob_rollback", {}).state == DagRunState.SUCCESS
+    rolled = checksums()
+    assert rolled["clob_fills"] == before2["clob_fills"]  # identical to before the second promotion
+    assert rolled["pm_user_proxy_wallets"] == before2["pm_user_proxy_wallets"]
+    assert rolled["clob_fills_old"] == before2["clob_fills_v2"]  # the rolled-back set is kept aside
+    assert live_tables() == PRODUCTION and not pause_held()
+
+    # Ingestion follows the restored table: it re-reads from that table's newest fills, losing nothing.
+    assert run_dag("clob_incremental", {}).state == DagRunState.SUCCESS
+    assert stored_fills("clob_fills") == expected_fills(emu, emu.dataset.wallets)
+
+
+PLANTS = {
+    # check that must fail -> SQL that plants the bad rows ({db} / {t} = staging fills table)
+    "check_no_duplicate_fills": "INSERT INTO {db:Identifier}.clob_fills_v2 SELECT * REPLACE "
+    "('0xabababababababababababababababababababab' AS proxy_wallet) FROM {db:Identifier}.clob_fills_v2 FINAL LIMIT 1",
+    "check_no_empty_keys": "INSERT INTO {db:Identifier}.clob_fills_v2 SELECT * REPLACE ('' AS condition_id, "
+    "'planted-empty' AS fill_id) FROM {db:Identifier}.clob_fills_v2 FINAL LIMIT 1",
+    "check_date_range": "INSERT INTO {db:Identifier}.clob_fills_v2 SELECT * REPLACE (toDateTime64(0, 3, 'UTC') AS timestamp, "
+    "'planted-1970' AS fill_id) FROM {db:Identifier}.clob_fills_v2 FINAL LIMIT 1",
+    "check_counts_match_sync_state": "INSERT INTO {db:Identifier}.clob_fills_v2 SELECT * REPLACE "
+    "('planted-extra' AS fill_id) FROM {db:Identifier}.clob_fills_v2 FINAL LIMIT 1",
+}
+UNPLANT = (
+    "DELETE FROM {db:Identifier}.clob_fills_v2 "
+    "WHERE fill_id LIKE 'planted-%' OR proxy_wallet = '0xabababababababababababababababababababab'"
+)
+
+
+def test_each_failed_check_blocks_the_swap_and_changes_nothing(staged, run_dag):
+    from clob_pipeline.hooks.clickhouse import ClickHouseHook
+
+    before = checksums()
+    cases = [(task_id, sql, {}) for task_id, sql in PLANTS.items()]
+    cases += [
+        ("check_wallets_with_fills", None, {"min_wallets": 7}),
+        ("check_proxy_separated_mappings", None, {"min_proxy_mappings": 6}),
+    ]
+    for task_id, plant, conf in cases:
+        if plant:
+            with ClickHouseHook() as ch:
+                ch.run_statements(plant)
+        planted = checksums()
+        dr = run_dag("clob_promotion", conf)
+        states = task_states(dr)
+        assert dr.state == DagRunState.FAILED, task_id
+        assert states[task_id] == "failed", (task_id, states)
+        assert states["swap_tables"] == "upstream_failed", (task_id, states)
+        assert states["resume_ingestion"] == "success" and not pause_held()
+        assert checksums() == planted, task_id  # a refused promotion touches nothing
+        if plant:
+            with ClickHouseHook() as ch:
+                ch.run_statements(UNPLANT)
+        assert checksums() == before
+
+    # The same data with the plants removed passes every check: the checks above were not vacuous.
+    ok = run_dag("clob_promotion", {"min_wallets": 6, "min_proxy_mappings": 5})
+    assert ok.state == DagRunState.SUCCESS, task_states(ok)
+    assert checksum("clob_fills") == before["clob_fills_v2"]
+
+
+def test_ingestion_skips_while_a_promotion_holds_the_pause(staged, run_dag):
+    from clob_pipeline.hooks.clickhouse import ClickHouseHook
+    from clob_pipeline.promotion.live import hold_pause, release_pause
+
+    emu = staged
+    emu.post("/__emulator/new-fills", {"per_wallet": 2})
+    before = checksum("clob_fills_v2")
+    with ClickHouseHook() as ch:
+        hold_pause(ch, "manual__promotion-under-test", "test")
+    dr = run_dag("clob_incremental", {})
+    states = task_states(dr)
+    assert states["list_wallets"] == "skipped" and states["summarize"] == "skipped"
+    assert checksum("clob_fills_v2") == before  # nothing written while paused
+    with ClickHouseHook() as ch:
+        assert release_pause(ch, "manual__promotion-under-test")
+    assert run_dag("clob_incremental", {}).state == DagRunState.SUCCESS
+    assert stored_fills() == expected_fills(emu, emu.dataset.wallets)

@@ -1,0 +1,47 @@
+"""Test helpers that put known data into ClickHouse and fingerprint tables."""
+
+from __future__ import annotations
+
+from conftest import ch_rows
+
+
+def seed_mapping(emulator, proxy_table: str = "pm_user_proxy_wallets_v2") -> None:
+    """Write the emulator's users into the mapping table (what pm_proxy_discovery would find)."""
+    from clob_pipeline.hooks.clickhouse import ClickHouseHook
+
+    with ClickHouseHook() as ch:
+        for name in ("schema/database.sql", "schema/proxy_table.sql"):
+            ch.run_sql_file(name, {"proxy_table": proxy_table})
+        ch.get_client().insert(
+            proxy_table,
+            [[u.user_eoa, u.proxy_wallet, u.wallet_type, "test"] for u in emulator.dataset.users],
+            column_names=["user_eoa", "proxy_wallet", "wallet_type", "resolved_by"],
+            database=ch.bundle_database,
+        )
+
+
+def checksum(table: str) -> tuple[int, int] | None:
+    """(rows, order-independent hash of every column) of a table read with FINAL; None if missing."""
+    exists = ch_rows("SELECT count() FROM system.tables WHERE database = {db:String} AND name = {t:String}", {"t": table})
+    if not exists[0][0]:
+        return None
+    rows, digest = ch_rows("SELECT count(), sum(cityHash64(*)) FROM {db:Identifier}.{t:Identifier} FINAL", {"t": table})[0]
+    return int(rows), int(digest)
+
+
+PROMOTION_TABLES = (
+    "clob_fills_v2",
+    "clob_fills",
+    "clob_fills_old",
+    "pm_user_proxy_wallets_v2",
+    "pm_user_proxy_wallets",
+    "pm_user_proxy_wallets_old",
+)
+
+
+def checksums() -> dict[str, tuple[int, int] | None]:
+    return {t: checksum(t) for t in PROMOTION_TABLES}
+
+
+def task_states(dag_run) -> dict[str, str | None]:
+    return {ti.task_id: ti.state for ti in dag_run.get_task_instances()}
