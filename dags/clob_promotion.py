@@ -28,12 +28,11 @@ from airflow.sdk import Param, dag
 
 from clob_pipeline.config import CLICKHOUSE_POOL, STAGING_FILLS_TABLE, STAGING_PROXY_TABLE
 from clob_pipeline.dag_defaults import DEFAULT_ARGS, START_DATE, TEMPLATE_SEARCHPATH
-from clob_pipeline.dag_parts import ensure_schema_task
+from clob_pipeline.dag_parts import ensure_schema_task, fail_run_if_any_task_failed
 from clob_pipeline.operators.clickhouse_check import ClickHouseCheckOperator
 from clob_pipeline.promotion.checks import PROMOTION_CHECKS
 from clob_pipeline.promotion.tasks import (
     dry_run_gate_task,
-    fail_run_if_any_task_failed,
     pause_ingestion_task,
     plan_task,
     resume_ingestion_task,

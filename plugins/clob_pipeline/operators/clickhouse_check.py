@@ -3,7 +3,8 @@
 Modelled on common-sql's ``SQLCheckOperator`` (a query whose row decides pass/fail), but the row
 is named: the first statement returns one row with a ``passed`` column plus the measured values;
 an optional second statement returns up to 10 offending rows for the log. On failure the task
-fails without retry (the data will not fix itself) with a message on-call can act on.
+fails without retry (the data will not fix itself) with a message on-call can act on. An optional
+``warning`` column makes a passing check log a WARNING line (with the rows) instead of failing.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ class ClickHouseCheckOperator(BaseOperator):
     :param next_step: what on-call should do when the check fails.
     """
 
-    template_fields: Sequence[str] = ("sql", "parameters")
+    template_fields: Sequence[str] = ("sql", "parameters", "subject")
     template_ext: Sequence[str] = (".sql",)
     template_fields_renderers = {"sql": "sql", "parameters": "json"}
     ui_color = "#e8f5e9"
@@ -66,8 +67,9 @@ class ClickHouseCheckOperator(BaseOperator):
                 )
             measured = dict(zip(result.column_names, result.result_rows[0]))
             passed = bool(measured.pop("passed"))
+            warning = bool(measured.pop("warning", False))
             samples: list[dict[str, Any]] = []
-            if not passed and len(statements) > 1:
+            if (warning or not passed) and len(statements) > 1:
                 sample = ch.query_result(statements[1], self.parameters)
                 samples = [dict(zip(sample.column_names, row)) for row in sample.result_rows[:MAX_SAMPLE_ROWS]]
             subject = f"{ch.bundle_database}.{self.subject}" if self.subject else ch.bundle_database
@@ -79,8 +81,13 @@ class ClickHouseCheckOperator(BaseOperator):
                 f"check {self.task_id} FAILED on {subject}: {numbers}. "
                 f"{len(samples)} offending row(s) logged above (up to {MAX_SAMPLE_ROWS}). {self.next_step}"
             )
-        self.log.info("check %s passed on %s: %s in %.2fs", self.task_id, subject, numbers, time.monotonic() - started)
-        return {k: _fmt(v) for k, v in measured.items()}
+        if warning:
+            for row in samples:
+                self.log.warning("context row: %s", {k: _fmt(v) for k, v in row.items()})
+            self.log.warning("WARNING check %s on %s: %s. %s", self.task_id, subject, numbers, self.next_step)
+        else:
+            self.log.info("check %s passed on %s: %s in %.2fs", self.task_id, subject, numbers, time.monotonic() - started)
+        return {**{k: _fmt(v) for k, v in measured.items()}, "warning": warning}
 
 
 def _fmt(value: Any) -> Any:

@@ -207,9 +207,9 @@ class PolymarketFillsToClickHouseOperator(BaseOperator):
 
             # The watermark and the count are measured from the table after the inserts, so a
             # retry that skipped already-stored rows still records the truth.
-            fills_total, newest_ms = ch.query_file(
-                "fills/wallet_fill_stats.sql", {"fills_table": fills_table, "wallet": wallet}
-            )[0]
+            fills_total, newest_ms = ch.query_file("fills/wallet_fill_stats.sql", {"fills_table": fills_table, "wallet": wallet})[
+                0
+            ]
             new_watermark_ms = max(old_watermark_ms or 0, newest_ms or 0)
             if self.fills_table is None and self._live_fills_table(ch, check_pause=False) != fills_table:
                 raise AirflowException(

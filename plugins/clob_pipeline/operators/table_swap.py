@@ -34,9 +34,7 @@ class ClickHouseTableSwapOperator(BaseOperator):
     template_fields: Sequence[str] = ("plan",)
     ui_color = "#ffe0e0"
 
-    def __init__(
-        self, *, operation: str, plan: Any, clickhouse_conn_id: str = CLICKHOUSE_CONN_ID, **kwargs: Any
-    ) -> None:
+    def __init__(self, *, operation: str, plan: Any, clickhouse_conn_id: str = CLICKHOUSE_CONN_ID, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.operation = operation
         self.plan = plan

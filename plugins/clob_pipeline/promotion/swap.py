@@ -96,9 +96,7 @@ class JournaledSwap:
             rows = attempts[latest]
             if any(r["state"] in ("done", "started") for r in rows):  # not a clean abort: finish it
                 self.attempt, self.resumed = latest, True
-                steps = [
-                    Step(r["seq"], r["role"], r["action"], r["table_a"], r["table_b"], bool(r["visible"])) for r in rows
-                ]
+                steps = [Step(r["seq"], r["role"], r["action"], r["table_a"], r["table_b"], bool(r["visible"])) for r in rows]
                 return steps, [(r["uuid_a"], r["uuid_b"]) for r in rows], {r["seq"]: r["state"] for r in rows}
             self.attempt = latest
         if before_new_attempt is not None:

@@ -122,25 +122,3 @@ def resume_ingestion_task() -> Any:
         return released
 
     return resume_ingestion()
-
-
-def fail_run_if_any_task_failed(any_task: Any) -> Any:
-    """Airflow marks a run by its leaf tasks; ``resume_ingestion`` always succeeds, so without this
-    watcher a refused promotion would show a green run. It runs only when a task failed."""
-
-    @task(task_id="run_outcome", trigger_rule=TriggerRule.ONE_FAILED)
-    def run_outcome(**context: Any) -> None:
-        ti = context["ti"]
-        states = ti.get_task_states(dag_id=ti.dag_id, run_ids=[ti.run_id]).get(ti.run_id, {})
-        failed = sorted(task_id for task_id, state in states.items() if state == "failed")
-        raise AirflowFailException(
-            f"{ti.dag_id} did not complete: failed task(s) {', '.join(failed) or '(see the grid)'}; "
-            "their logs say what failed and what to do. Tables are consistent (refused or reversed)."
-        )
-
-    watcher = run_outcome()
-    dag = getattr(any_task, "operator", any_task).dag
-    for other in dag.tasks:
-        if other is not watcher.operator:
-            other >> watcher
-    return watcher

@@ -1,0 +1,118 @@
+"""
+### clob_health — the alerts on-call relies on (daily at 07:00 UTC, and by hand)
+
+Each check is a SQL file in `include/sql/health/` run on the **live** tables (staging before the
+first promotion, production after), and fails with the table, the measured value, the threshold
+and the next step:
+
+- `check_fills_fresh`: newest `ingested_at` older than `max_age_hours` (24) → fail.
+- `check_mapping_count`: live proxy-mapping count lower than the last count that passed → fail
+  (data loss). `record_mapping_count` keeps the history in `health_mapping_counts`; a drop keeps
+  failing until the mappings are restored, or a run with `accept_mapping_drop` takes the new count.
+- `check_daily_fill_volume`: fills on the last complete UTC day vs the median of the 7 days before.
+  A drop over `warn_drop_pct` (50 %) logs a WARNING line and succeeds; over `fail_drop_pct`
+  (default 100 = never) it fails.
+
+A failing task posts to the `alerts_webhook` HTTP connection when it exists (skipped otherwise).
+Runbook: README, "Alerts".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow.sdk import Param, TriggerRule, dag, task
+
+from clob_pipeline.alerts import post_failure_alert
+from clob_pipeline.config import CLICKHOUSE_POOL
+from clob_pipeline.dag_defaults import DEFAULT_ARGS, START_DATE, TEMPLATE_SEARCHPATH
+from clob_pipeline.dag_parts import ensure_schema_task, fail_run_if_any_task_failed
+from clob_pipeline.operators.clickhouse import ClickHouseSqlOperator
+from clob_pipeline.operators.clickhouse_check import ClickHouseCheckOperator
+
+
+@dag(
+    dag_id="clob_health",
+    schedule="0 7 * * *",
+    start_date=START_DATE,
+    catchup=False,
+    max_active_runs=1,
+    default_args={**DEFAULT_ARGS, "on_failure_callback": post_failure_alert},
+    template_searchpath=TEMPLATE_SEARCHPATH,
+    render_template_as_native_obj=True,
+    doc_md=__doc__,
+    tags=["polymarket", "clickhouse", "health"],
+    params={
+        "max_age_hours": Param(24, type="integer", minimum=1, title="Fills stale after (hours)"),
+        "warn_drop_pct": Param(50, type="number", minimum=0, maximum=100, title="Daily fills drop: warn above (%)"),
+        "fail_drop_pct": Param(
+            100, type="number", minimum=0, maximum=100, title="Daily fills drop: fail above (%)", description="100 = never fail."
+        ),
+        "accept_mapping_drop": Param(
+            False, type="boolean", title="Accept a lower mapping count", description="Take the current count as the new baseline."
+        ),
+    },
+)
+def clob_health() -> None:
+    @task(pool=CLICKHOUSE_POOL)
+    def live_tables() -> dict[str, str]:
+        """Which tables are live (read from ClickHouse, so the checks follow promotions and rollbacks)."""
+        from clob_pipeline.hooks.clickhouse import ClickHouseHook
+        from clob_pipeline.promotion.live import live_tables as read_live
+
+        with ClickHouseHook() as ch:
+            live = read_live(ch)
+        print(f"live tables: {live}")
+        return live
+
+    live = live_tables()
+    ensure_schema_task() >> live
+    fills_table = "{{ ti.xcom_pull(task_ids='live_tables')['fills'] }}"
+    proxy_table = "{{ ti.xcom_pull(task_ids='live_tables')['proxy'] }}"
+    common: dict[str, Any] = {"pool": CLICKHOUSE_POOL}
+    fresh = ClickHouseCheckOperator(
+        task_id="check_fills_fresh",
+        sql="health/fills_freshness.sql",
+        parameters={"fills_table": fills_table, "max_age_hours": "{{ params.max_age_hours }}"},
+        subject=fills_table,
+        next_step="Ingestion has stopped: check that clob_incremental runs and succeeds (its summarize log names "
+        "failing wallets), that the ingestion pause is not stuck (pipeline_lock), and the Polymarket connections.",
+        **common,
+    )
+    mapping_params = {"proxy_table": proxy_table, "accept_drop": "{{ params.accept_mapping_drop | int }}"}
+    mappings = ClickHouseCheckOperator(
+        task_id="check_mapping_count",
+        sql="health/mapping_count.sql",
+        parameters=mapping_params,
+        subject=proxy_table,
+        next_step="Proxy mappings were lost. Find what deleted or replaced them (a promotion of a smaller staging set? "
+        "clob_rollback restores the previous one), re-run pm_proxy_discovery, or if the drop is intended "
+        "trigger clob_health with accept_mapping_drop=true.",
+        **common,
+    )
+    record = ClickHouseSqlOperator(
+        task_id="record_mapping_count",
+        sql="health/record_mapping_count.sql",
+        parameters={**mapping_params, "run_id": "{{ run_id }}"},
+        trigger_rule=TriggerRule.ALL_DONE,
+        **common,
+    )
+    volume = ClickHouseCheckOperator(
+        task_id="check_daily_fill_volume",
+        sql="health/daily_fill_volume.sql",
+        parameters={
+            "fills_table": fills_table,
+            "warn_drop_pct": "{{ params.warn_drop_pct }}",
+            "fail_drop_pct": "{{ params.fail_drop_pct }}",
+        },
+        subject=fills_table,
+        next_step="New fills per day fell sharply. Check clob_incremental's per-wallet counts and failed wallets, "
+        "and whether tracked wallets disappeared from the mapping; a quiet market can also explain it.",
+        **common,
+    )
+    live >> [fresh, mappings, volume]
+    mappings >> record
+    fail_run_if_any_task_failed(record)
+
+
+clob_health()
