@@ -53,6 +53,14 @@ from clob_pipeline.fills.params import LOOKBACK_DAYS, SOURCES
             "90d", type="string", enum=[k for k in LOOKBACK_DAYS if k != "all"], title="Lookback for wallets never synced"
         ),
         "source": Param("data_api", type="string", enum=list(SOURCES), title="Source"),
+        "wallets_per_task": Param(
+            25,
+            type="integer",
+            minimum=1,
+            maximum=1000,
+            title="Wallets per load task",
+            description="Wallets loaded one after the other by each mapped task (fewer tasks = less per-task cost).",
+        ),
     },
 )
 def clob_incremental() -> None:
@@ -60,7 +68,8 @@ def clob_incremental() -> None:
 
     @task(pool=CLICKHOUSE_POOL)
     def list_wallets(**context: Any) -> list[dict[str, Any]]:
-        """Every tracked wallet, with the run's fixed end time and the overlap / lookback to apply."""
+        """Every tracked wallet in batches of ``wallets_per_task``, with the run's fixed end time and
+        the overlap / lookback to apply."""
         from clob_pipeline.fills.params import validate_source
         from clob_pipeline.hooks.clickhouse import ClickHouseHook
         from clob_pipeline.promotion.live import ingestion_pause, live_tables
@@ -78,17 +87,21 @@ def clob_incremental() -> None:
         print(f"live tables: fills={live['fills']} proxy={live['proxy']}")
         overlap_s = int(params["overlap_minutes"]) * 60
         lookback_s = LOOKBACK_DAYS[params["new_wallet_lookback"]] * 86_400
-        print(f"syncing {len(pairs)} wallets up to {end_s} (overlap {overlap_s}s, new wallets {lookback_s}s back)")
+        size = int(params["wallets_per_task"])
+        batches = [pairs[i : i + size] for i in range(0, len(pairs), size)]
+        print(
+            f"syncing {len(pairs)} wallets in {len(batches)} tasks up to {end_s} "
+            f"(overlap {overlap_s}s, new wallets {lookback_s}s back)"
+        )
         return [
             {
-                "wallet": w,
-                "user_eoa": e,
+                "wallets": [{"wallet": w, "user_eoa": e} for w, e in batch],
                 "end_s": end_s,
                 "source": source,
                 "overlap_s": overlap_s,
                 "default_lookback_s": lookback_s,
             }
-            for w, e in pairs
+            for batch in batches
         ]
 
     @task(pool=CLICKHOUSE_POOL, trigger_rule=TriggerRule.ALL_DONE)
@@ -97,7 +110,7 @@ def clob_incremental() -> None:
         from clob_pipeline.hooks.clickhouse import ClickHouseHook
         from clob_pipeline.promotion.live import ingestion_pause
 
-        wallets = [kw["wallet"] for kw in wallet_kwargs or []]
+        wallets = [item["wallet"] for kw in wallet_kwargs or [] for item in kw["wallets"]]
         with ClickHouseHook() as ch:
             done = {
                 r["wallet"]: r
@@ -123,7 +136,7 @@ def clob_incremental() -> None:
             )
         return {"wallets": len(wallets), "pages": pages, "new_fills": new}
 
-    wallet_kwargs = list_wallets()
+    wallet_kwargs = list_wallets()  # one entry per batch of wallets
     ensure_schema >> wallet_kwargs
     loads = load_fills_per_wallet("load_new_fills", wallet_kwargs, fills_table=None)
     loads >> summarize(wallet_kwargs)

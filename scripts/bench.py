@@ -7,7 +7,7 @@
    against the emulator at the published Data API rate limit (goal < 30 s).
 3. Peak RSS of that DAG process for one wallet with 10k and with 1M fills (goal: growth < 100 MB).
 
-Options: ``--quick`` runs smaller sizes (for a smoke check); ``--only load|dag|rss``.
+Options: ``--quick`` runs smaller sizes (for a smoke check); ``--only load|dag|incremental|rss``.
 """
 
 from __future__ import annotations
@@ -78,11 +78,11 @@ def bench_load_vs_raw(n: int) -> None:
     print(f"[load] all timings: load {[round(x, 2) for x in results['load']]} raw {[round(x, 2) for x in results['raw']]}")
 
 
-def _run_dag(env: dict[str, str], conf: dict) -> tuple[float, int, int]:
-    """Run clob_backfill in a child process; return (seconds, peak RSS in MB, exit code)."""
+def _run_dag(env: dict[str, str], conf: dict, dag_id: str = "clob_backfill") -> tuple[float, int, int]:
+    """Run a DAG with `airflow dags test` in a child process; return (seconds, peak RSS in MB, exit code)."""
     started = time.monotonic()
     proc = subprocess.Popen(
-        [str(BIN / "airflow"), "dags", "test", "clob_backfill", "-c", json.dumps(conf)],
+        [str(BIN / "airflow"), "dags", "test", dag_id, "-c", json.dumps(conf)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -113,6 +113,44 @@ def bench_dag(wallets: int, fills: int) -> None:
     )
 
 
+def _seed_mapping(env: dict[str, str], users: list[dict]) -> None:
+    """Write the emulator's users into the staging mapping (what pm_proxy_discovery would find)."""
+    os.environ["AIRFLOW_CONN_CLICKHOUSE_DEFAULT"] = env["AIRFLOW_CONN_CLICKHOUSE_DEFAULT"]
+    from clob_pipeline.hooks.clickhouse import ClickHouseHook
+
+    with ClickHouseHook() as ch:  # closed before Airflow opens the chDB folder
+        for name in ("schema/database.sql", "schema/proxy_table.sql"):
+            ch.run_sql_file(name, {"proxy_table": "pm_user_proxy_wallets_v2"})
+        ch.get_client().insert(
+            "pm_user_proxy_wallets_v2",
+            [[u["user_eoa"], u["proxy_wallet"], u["wallet_type"], "bench"] for u in users],
+            column_names=["user_eoa", "proxy_wallet", "wallet_type", "resolved_by"],
+            database=ch.bundle_database,
+        )
+
+
+def bench_incremental(wallets: int) -> None:
+    """A first clob_incremental run loads every wallet; the second finds nothing new and is timed."""
+    with emulator(BENCH / "emu-inc", wallets=wallets, fills_per_wallet=20, late_fraction=0, rate_scale=1) as url:
+        env = _fresh_env("inc", url)
+        prepare_airflow(env)
+        users = emulator_get(url, "/__emulator/dataset")["users"]
+        _seed_mapping(env, users)
+        first_s, _, first_code = _run_dag(env, {}, "clob_incremental")
+        before = emulator_get(url, "/__emulator/stats")
+        seconds, rss, code = _run_dag(env, {}, "clob_incremental")
+        after = emulator_get(url, "/__emulator/stats")
+    per_wallet = [
+        after.get(f"/trades?user={u['proxy_wallet']}", 0) - before.get(f"/trades?user={u['proxy_wallet']}", 0) for u in users
+    ]
+    requests = after.get("/trades", 0) - before.get("/trades", 0)
+    print(
+        f"[incremental] {len(users)} wallets, nothing new: {seconds:.1f}s wall (goal < 20 s), exit {code}, "
+        f"{requests} /trades requests (goal: exactly one per wallet; min {min(per_wallet)}, max {max(per_wallet)} "
+        f"per wallet), peak RSS {rss} MB; first run (loading) {first_s:.1f}s, exit {first_code}"
+    )
+
+
 def bench_rss(sizes: list[int]) -> None:
     peaks = {}
     for size in sizes:
@@ -132,13 +170,15 @@ def bench_rss(sizes: list[int]) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--only", choices=["load", "dag", "rss"])
+    parser.add_argument("--only", choices=["load", "dag", "incremental", "rss"])
     args = parser.parse_args()
     BENCH.mkdir(parents=True, exist_ok=True)
     if args.only in (None, "load"):
         bench_load_vs_raw(50_000 if args.quick else 200_000)
     if args.only in (None, "dag"):
         bench_dag(20, 1000)
+    if args.only in (None, "incremental"):
+        bench_incremental(100)
     if args.only in (None, "rss"):
         bench_rss([10_000, 100_000] if args.quick else [10_000, 1_000_000])
     return 0

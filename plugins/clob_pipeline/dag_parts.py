@@ -40,7 +40,7 @@ def load_fills_per_wallet(task_id: str, wallet_kwargs: Any, fills_table: str | N
         task_id=task_id,
         fills_table=fills_table,
         pool=CLICKHOUSE_POOL,
-        map_index_template="{{ task.wallet }}",
+        map_index_template="{{ task.label }}",
     ).expand_kwargs(wallet_kwargs)
 
 

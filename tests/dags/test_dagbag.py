@@ -27,6 +27,7 @@ NO_CLICKHOUSE = {
     ("clob_rollback", "unless_dry_run"),
     ("clob_promotion", "run_outcome"),
     ("clob_rollback", "run_outcome"),
+    ("clob_health", "run_outcome"),
     ("pm_proxy_discovery", "resolve_wallets"),
 }
 
@@ -44,7 +45,7 @@ def test_tasks_that_touch_clickhouse_share_the_pool(dagbag):
 def test_manual_dags_are_manual_and_one_at_a_time(dagbag):
     from airflow.sdk.definitions.timetables.simple import NullTimetable
 
-    for dag_id in ("clob_backfill", "clob_promotion", "clob_rollback", "pm_proxy_discovery"):
+    for dag_id in ("clob_backfill", "clob_promotion", "clob_rollback", "pm_proxy_discovery"):  # manual only
         dag = dagbag.dags[dag_id]
         assert isinstance(dag.timetable, NullTimetable), dag_id
         assert dag.max_active_runs == 1, dag_id

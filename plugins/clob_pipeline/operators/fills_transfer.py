@@ -1,9 +1,9 @@
-"""Transfer one wallet's fills from Polymarket (Data API or CLOB) into a ClickHouse fills table."""
+"""Transfer wallets' fills from Polymarket (Data API or CLOB) into a ClickHouse fills table."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from airflow.sdk import BaseOperator
@@ -22,7 +22,8 @@ def _utc(ms: int | None) -> str:
 
 
 class PolymarketFillsToClickHouseOperator(BaseOperator):
-    """Stream one wallet's fills page by page into ClickHouse, checkpointing after every batch.
+    """Stream one wallet's (or a batch of wallets') fills page by page into ClickHouse, checkpointing
+    after every batch of rows.
 
     Two modes share this operator:
 
@@ -40,6 +41,11 @@ class PolymarketFillsToClickHouseOperator(BaseOperator):
 
     :param wallet: proxy wallet (templated).
     :param user_eoa: the EOA behind it; empty = the wallet trades directly (templated).
+    :param wallets: instead of ``wallet``/``user_eoa``: a list of ``{"wallet", "user_eoa"}`` loaded one
+        after the other in this task (one ClickHouse session and one set of state reads for all;
+        the incremental DAG uses it, since a run that finds nothing new is dominated by per-task
+        cost). A failing wallet does not stop the others; the task then fails naming it, and its
+        retry re-runs only the wallets not checkpointed as done.
     :param source: ``data_api`` (public, default) or ``clob`` (L2 key owner's trades) (templated).
     :param fills_table: target table in the bundle database (templated); ``None`` = the live fills
         table (read from ``live_tables`` when the task starts). With ``None`` the task also honours
@@ -47,14 +53,15 @@ class PolymarketFillsToClickHouseOperator(BaseOperator):
         table changed while it ran, so no fill lands in a table that just stopped being live.
     """
 
-    template_fields: Sequence[str] = ("wallet", "user_eoa", "start_s", "end_s", "source", "fills_table")
+    template_fields: Sequence[str] = ("wallet", "user_eoa", "wallets", "start_s", "end_s", "source", "fills_table")
     ui_color = "#d6ecff"
 
     def __init__(
         self,
         *,
-        wallet: str,
         end_s: int | str,
+        wallet: str = "",
+        wallets: list[dict[str, str]] | None = None,
         start_s: int | str | None = None,
         user_eoa: str = "",
         source: str = "data_api",
@@ -69,6 +76,7 @@ class PolymarketFillsToClickHouseOperator(BaseOperator):
     ) -> None:
         super().__init__(**kwargs)
         self.wallet = wallet
+        self.wallets = wallets
         self.user_eoa = user_eoa
         self.start_s = start_s
         self.end_s = end_s
@@ -81,27 +89,41 @@ class PolymarketFillsToClickHouseOperator(BaseOperator):
         self.data_api_conn_id = data_api_conn_id
         self.clob_conn_id = clob_conn_id
 
+    @property
+    def label(self) -> str:
+        """What this task loads, for the mapped-task label."""
+        if self.wallets:
+            first = str(self.wallets[0].get("wallet", "?"))
+            return f"{first[:10]}… +{len(self.wallets) - 1} wallets" if len(self.wallets) > 1 else first
+        return str(self.wallet)
+
+    def _targets(self) -> list[tuple[str, str]]:
+        """(wallet, user_eoa) pairs, validated before anything is written (ValueError names the value)."""
+        items = self.wallets if self.wallets else [{"wallet": self.wallet, "user_eoa": self.user_eoa}]
+        targets = []
+        for item in items:
+            wallet = normalize_wallet(item.get("wallet", ""))
+            eoa = item.get("user_eoa") or ""
+            targets.append((wallet, normalize_wallet(eoa, "user_eoa") if eoa else wallet))
+        return targets
+
     def _live_fills_table(self, ch: ClickHouseHook, check_pause: bool = True) -> str:
         """The live fills table; skips this task while a promotion or rollback pauses ingestion."""
         from clob_pipeline.promotion.live import ingestion_pause, live_tables
 
         if check_pause and (pause := ingestion_pause(ch)) is not None:
-            raise AirflowSkipException(
-                f"{pause.describe()}; skipping wallet {self.wallet}. The next run loads it from its watermark."
-            )
+            raise AirflowSkipException(f"{pause.describe()}; skipping {self.label}. The next run loads it from its watermark.")
         return live_tables(ch)["fills"]
 
     def execute(self, context: Any) -> dict[str, Any]:
-        from clob_pipeline.operators.fill_writer import FillBatchWriter, gc_paused  # pyarrow: run time only
+        from clob_pipeline.operators.fill_writer import gc_paused  # pyarrow: run time only
 
         started = time.monotonic()
-        wallet = normalize_wallet(self.wallet)
-        user_eoa = normalize_wallet(self.user_eoa, "user_eoa") if self.user_eoa else wallet
+        targets = self._targets()
         source = validate_source(self.source)
-        end_s = int(self.end_s)
         run_id = context["run_id"]
-        key = {"run_id": run_id, "wallet": wallet, "source": source}
-
+        summaries: list[dict[str, Any]] = []
+        failed: dict[str, str] = {}
         with ClickHouseHook(self.clickhouse_conn_id) as ch, gc_paused():
             fills_table = self.fills_table or self._live_fills_table(ch)
             table_uuid = dict(ch.query_file("promotion/table_uuids.sql", {"names": [fills_table]})).get(fills_table)
@@ -109,128 +131,198 @@ class PolymarketFillsToClickHouseOperator(BaseOperator):
                 raise AirflowFailException(
                     f"fills table {ch.bundle_database}.{fills_table} does not exist; run the DAG's ensure_schema task first"
                 )
-            stored_before, newest_ms = ch.query_file(
-                "fills/wallet_fill_stats.sql", {"fills_table": fills_table, "wallet": wallet}
-            )[0]
-            old_watermark_ms = newest_ms if stored_before else None
-            if self.start_s not in (None, ""):
-                start_s = int(self.start_s)
-            elif old_watermark_ms:
-                start_s = old_watermark_ms // 1000 - self.overlap_s
-            else:
-                start_s = end_s - self.default_lookback_s
-
-            checkpoint = ch.query_file("state/read_checkpoint.sql", key)
-            cp = (
-                dict(zip(("resume_end_s", "resume_cursor", "pages", "rows_seen", "rows_inserted", "done"), checkpoint[0]))
-                if checkpoint
-                else None
+            wallet_list = [w for w, _ in targets]
+            checkpoints = {
+                row["wallet"]: row
+                for row in ch.query_file_dicts(
+                    "state/read_checkpoints.sql", {"run_id": run_id, "source": source, "wallets": wallet_list}
+                )
+            }
+            stats_before = {
+                wallet: (fills, newest_ms)
+                for wallet, fills, newest_ms in ch.query_file(
+                    "fills/wallets_fill_stats.sql", {"fills_table": fills_table, "wallets": wallet_list}
+                )
+            }
+            # One API hook (one session, one rate limiter) for every wallet of the task.
+            api: PolymarketDataApiHook | PolymarketClobHook = (
+                PolymarketDataApiHook(self.data_api_conn_id) if source == "data_api" else PolymarketClobHook(self.clob_conn_id)
             )
-            if cp and cp["done"]:
-                self.log.info(
-                    "wallet %s already loaded in run %s (%d rows inserted then); nothing to do",
-                    wallet,
-                    run_id,
-                    cp["rows_inserted"],
-                )
-                return {"wallet": wallet, "pages": 0, "rows_seen": 0, "rows_inserted": 0, "resumed": True}
-            if cp:
-                self.log.info("resuming wallet %s from checkpoint: %s", wallet, cp)
-
-            writer = FillBatchWriter(ch, fills_table, wallet)
-            batch_size = self.batch_rows or batch_rows()
-            base_pages = cp["pages"] if cp else 0
-            base_seen = cp["rows_seen"] if cp else 0
-            base_inserted = cp["rows_inserted"] if cp else 0
-            progress = {"pages": 0, "rows_seen": 0}
-
-            def checkpoint_after(resume_end_s: int, resume_cursor: str) -> Callable[[], None]:
-                """The checkpoint for what was read so far, to write once that batch is stored."""
-                pages, seen = progress["pages"], progress["rows_seen"]
-                return lambda: save_checkpoint(resume_end_s, resume_cursor, done=False, pages=pages, seen=seen)
-
-            def save_checkpoint(
-                resume_end_s: int, resume_cursor: str, done: bool, pages: int | None = None, seen: int | None = None
-            ) -> None:
-                ch.run_sql_file(
-                    "state/write_checkpoint.sql",
-                    {
-                        **key,
-                        "resume_end_s": resume_end_s,
-                        "resume_cursor": resume_cursor,
-                        "pages": base_pages + (progress["pages"] if pages is None else pages),
-                        "rows_seen": base_seen + (progress["rows_seen"] if seen is None else seen),
-                        "rows_inserted": base_inserted + writer.rows_inserted,
-                        "done": int(done),
-                    },
-                )
-
-            if source == "data_api":
-                api: PolymarketDataApiHook | PolymarketClobHook = PolymarketDataApiHook(self.data_api_conn_id)
-                resume_end = cp["resume_end_s"] if cp else end_s
-                normalizer: DataApiFillNormalizer | ClobFillNormalizer = DataApiFillNormalizer(wallet, user_eoa)
-                oldest_s: int | None = None
-                try:
-                    for page in api.iter_trade_pages(wallet, start_s, resume_end):
-                        writer.add(normalizer.normalize_page(page.rows))
-                        if page.window_narrowed:
-                            normalizer.restart_window()
-                        progress["pages"] += 1
-                        progress["rows_seen"] += len(page.rows)
-                        if page.oldest_s is not None:
-                            oldest_s = page.oldest_s if oldest_s is None else min(oldest_s, page.oldest_s)
-                        if writer.pending >= batch_size and oldest_s is not None:
-                            writer.flush(checkpoint_after(oldest_s + 1, ""))
-                    writer.flush()
-                    writer.wait()
-                finally:
-                    api.close()
-                    writer.close()
-                save_checkpoint(start_s, "", done=True)
-            else:
-                api = PolymarketClobHook(self.clob_conn_id)
-                cursor = (cp["resume_cursor"] if cp else "") or CLOB_START_CURSOR
-                normalizer = ClobFillNormalizer(wallet, user_eoa)
-                try:
-                    for page in api.iter_trade_pages(wallet, start_s, end_s, cursor):
-                        writer.add(normalizer.normalize_page(page.rows))
-                        progress["pages"] += 1
-                        progress["rows_seen"] += len(page.rows)
-                        if writer.pending >= batch_size:
-                            writer.flush(checkpoint_after(0, page.next_cursor or CLOB_END_CURSOR))
-                    writer.flush()
-                    writer.wait()
-                finally:
-                    api.close()
-                    writer.close()
-                save_checkpoint(0, CLOB_END_CURSOR, done=True)
-
-            # The watermark and the count are measured from the table after the inserts, so a
-            # retry that skipped already-stored rows still records the truth.
-            fills_total, newest_ms = ch.query_file("fills/wallet_fill_stats.sql", {"fills_table": fills_table, "wallet": wallet})[
-                0
-            ]
-            new_watermark_ms = max(old_watermark_ms or 0, newest_ms or 0)
+            try:
+                for wallet, user_eoa in targets:
+                    try:
+                        summaries.append(
+                            self._load_wallet(
+                                ch,
+                                api,
+                                run_id,
+                                fills_table,
+                                table_uuid,
+                                wallet,
+                                user_eoa,
+                                checkpoints.get(wallet),
+                                stats_before.get(wallet, (0, None)),
+                            )
+                        )
+                    except Exception as exc:
+                        if len(targets) == 1:
+                            raise
+                        self.log.error("wallet %s failed: %s; continuing with the other wallets of this task", wallet, exc)
+                        failed[wallet] = f"{type(exc).__name__}: {exc}"
+            finally:
+                api.close()
             if self.fills_table is None and self._live_fills_table(ch, check_pause=False) != fills_table:
                 raise AirflowException(
-                    f"wallet {wallet}: the live fills table changed from {fills_table} while this task ran (a promotion "
-                    "or rollback). Its rows may be in the table that is no longer live; the retry reloads from the "
-                    "new live table's watermark, so nothing is lost."
+                    f"the live fills table changed from {fills_table} while this task ran (a promotion or rollback). "
+                    "Fills loaded here may be in a table that is no longer live; the next run reloads them from the "
+                    "live table's own watermark, so nothing is lost."
                 )
+        if len(targets) == 1:
+            return summaries[0]
+        totals = {k: sum(s[k] for s in summaries) for k in ("pages", "requests", "rows_seen", "rows_inserted")}
+        seconds = round(time.monotonic() - started, 2)
+        self.log.info(
+            "batch of %d wallets into %s: done=%d failed=%d pages=%d requests=%d rows_seen=%d inserted=%d in %.2fs",
+            len(targets),
+            fills_table,
+            len(summaries),
+            len(failed),
+            totals["pages"],
+            totals["requests"],
+            totals["rows_seen"],
+            totals["rows_inserted"],
+            seconds,
+        )
+        if failed:
+            detail = "; ".join(f"{w}: {e[:200]}" for w, e in list(failed.items())[:10])
+            raise AirflowException(
+                f"{len(failed)} of {len(targets)} wallets failed ({detail}). A retry of this task re-runs only them "
+                "(the others are checkpointed as done); once retries are exhausted, the next run starts them from "
+                "their old watermark."
+            )
+        return {"wallets": len(targets), "fills_table": fills_table, **totals, "seconds": seconds}
+
+    def _load_wallet(
+        self,
+        ch: ClickHouseHook,
+        api: PolymarketDataApiHook | PolymarketClobHook,
+        run_id: str,
+        fills_table: str,
+        table_uuid: str,
+        wallet: str,
+        user_eoa: str,
+        cp: Mapping[str, Any] | None,
+        stored: tuple[int, int | None],
+    ) -> dict[str, Any]:
+        """Load one wallet; returns its summary and logs its one-line result."""
+        from clob_pipeline.operators.fill_writer import FillBatchWriter
+
+        started = time.monotonic()
+        source = "data_api" if isinstance(api, PolymarketDataApiHook) else "clob"
+        requests_before, retries_before, throttled_before = api.stats.requests, api.stats.retries, api.stats.throttled_s
+        end_s = int(self.end_s)
+        key = {"run_id": run_id, "wallet": wallet, "source": source}
+        if cp and cp["done"]:
+            self.log.info(
+                "wallet %s already loaded in run %s (%d rows inserted then); nothing to do", wallet, run_id, cp["rows_inserted"]
+            )
+            return {"wallet": wallet, "pages": 0, "requests": 0, "rows_seen": 0, "rows_inserted": 0, "resumed": True}
+        stored_before, newest_before_ms = stored
+        old_watermark_ms = newest_before_ms if stored_before else None
+        if self.start_s not in (None, ""):
+            start_s = int(self.start_s)
+        elif old_watermark_ms:
+            start_s = old_watermark_ms // 1000 - self.overlap_s
+        else:
+            start_s = end_s - self.default_lookback_s
+        if cp:
+            self.log.info("resuming wallet %s from checkpoint: %s", wallet, dict(cp))
+        writer = FillBatchWriter(ch, fills_table, wallet)
+        batch_size = self.batch_rows or batch_rows()
+        base_pages = cp["pages"] if cp else 0
+        base_seen = cp["rows_seen"] if cp else 0
+        base_inserted = cp["rows_inserted"] if cp else 0
+        progress = {"pages": 0, "rows_seen": 0}
+
+        def checkpoint_after(resume_end_s: int, resume_cursor: str) -> Callable[[], None]:
+            """The checkpoint for what was read so far, to write once that batch is stored."""
+            pages, seen = progress["pages"], progress["rows_seen"]
+            return lambda: save_checkpoint(resume_end_s, resume_cursor, done=False, pages=pages, seen=seen)
+
+        def save_checkpoint(
+            resume_end_s: int, resume_cursor: str, done: bool, pages: int | None = None, seen: int | None = None
+        ) -> None:
             ch.run_sql_file(
-                "state/write_sync_state.sql",
+                "state/write_checkpoint.sql",
                 {
-                    "wallet": wallet,
-                    "source": source,
-                    "table_uuid": table_uuid,
-                    "fills_table": fills_table,
-                    "last_fill_ms": new_watermark_ms,
-                    "fills_total": fills_total,
-                    "run_id": run_id,
+                    **key,
+                    "resume_end_s": resume_end_s,
+                    "resume_cursor": resume_cursor,
+                    "pages": base_pages + (progress["pages"] if pages is None else pages),
+                    "rows_seen": base_seen + (progress["rows_seen"] if seen is None else seen),
+                    "rows_inserted": base_inserted + writer.rows_inserted,
+                    "done": int(done),
                 },
             )
 
-        stats = api.stats
+        if isinstance(api, PolymarketDataApiHook):
+            resume_end = cp["resume_end_s"] if cp else end_s
+            normalizer: DataApiFillNormalizer | ClobFillNormalizer = DataApiFillNormalizer(wallet, user_eoa)
+            oldest_s: int | None = None
+            try:
+                for page in api.iter_trade_pages(wallet, start_s, resume_end):
+                    writer.add(normalizer.normalize_page(page.rows))
+                    if page.window_narrowed:
+                        normalizer.restart_window()
+                    progress["pages"] += 1
+                    progress["rows_seen"] += len(page.rows)
+                    if page.oldest_s is not None:
+                        oldest_s = page.oldest_s if oldest_s is None else min(oldest_s, page.oldest_s)
+                    if writer.pending >= batch_size and oldest_s is not None:
+                        writer.flush(checkpoint_after(oldest_s + 1, ""))
+                writer.flush()
+                writer.wait()
+            finally:
+                writer.close()
+            save_checkpoint(start_s, "", done=True)
+        else:
+            cursor = (cp["resume_cursor"] if cp else "") or CLOB_START_CURSOR
+            normalizer = ClobFillNormalizer(wallet, user_eoa)
+            try:
+                for page in api.iter_trade_pages(wallet, start_s, end_s, cursor):
+                    writer.add(normalizer.normalize_page(page.rows))
+                    progress["pages"] += 1
+                    progress["rows_seen"] += len(page.rows)
+                    if writer.pending >= batch_size:
+                        writer.flush(checkpoint_after(0, page.next_cursor or CLOB_END_CURSOR))
+                writer.flush()
+                writer.wait()
+            finally:
+                writer.close()
+            save_checkpoint(0, CLOB_END_CURSOR, done=True)
+
+        # The watermark and the count are measured from the table after the inserts, so a retry
+        # that skipped already-stored rows still records the truth (nothing inserted: unchanged).
+        if writer.rows_inserted:
+            fills_total, newest_ms = ch.query_file("fills/wallet_fill_stats.sql", {"fills_table": fills_table, "wallet": wallet})[
+                0
+            ]
+        else:
+            fills_total, newest_ms = stored_before, newest_before_ms
+        new_watermark_ms = max(old_watermark_ms or 0, newest_ms or 0) if fills_total else 0
+        ch.run_sql_file(
+            "state/write_sync_state.sql",
+            {
+                "wallet": wallet,
+                "source": source,
+                "table_uuid": table_uuid,
+                "fills_table": fills_table,
+                "last_fill_ms": new_watermark_ms,
+                "fills_total": fills_total,
+                "run_id": run_id,
+            },
+        )
+        requests = api.stats.requests - requests_before
         summary = {
             "wallet": wallet,
             "fills_table": fills_table,
@@ -242,7 +334,7 @@ class PolymarketFillsToClickHouseOperator(BaseOperator):
             "fills_total": fills_total,
             "watermark_from": _utc(old_watermark_ms),
             "watermark_to": _utc(new_watermark_ms),
-            "requests": stats.requests,
+            "requests": requests,
             "seconds": round(time.monotonic() - started, 2),
         }
         self.log.info(
@@ -254,9 +346,9 @@ class PolymarketFillsToClickHouseOperator(BaseOperator):
             _utc(start_s * 1000),
             _utc(end_s * 1000),
             progress["pages"],
-            stats.requests,
-            stats.retries,
-            stats.throttled_s,
+            requests,
+            api.stats.retries - retries_before,
+            api.stats.throttled_s - throttled_before,
             progress["rows_seen"],
             writer.rows_inserted,
             writer.rows_skipped,
