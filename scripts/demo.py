@@ -1,10 +1,12 @@
-"""``make demo``: discovery then backfill, end to end on the embedded default (chDB + emulator).
+"""``make demo``: discovery, backfill, promotion and health, end to end on the embedded default.
 
 Starts the emulator, seeds ``wallet_metrics`` with the emulated users' volumes (plus one malformed
-and one low-volume entry, which discovery must skip), runs ``airflow dags test pm_proxy_discovery``
-and then ``airflow dags test clob_backfill`` (every mapped wallet, lookback 90d) on a project-local
-AIRFLOW_HOME (SQLite), and prints the mappings and per-wallet fill counts from ClickHouse.
-Re-running is safe: the second run inserts nothing and prints the same counts.
+and one low-volume entry, which discovery must skip), then runs with ``airflow dags test`` on a
+project-local AIRFLOW_HOME (SQLite) and chDB under ``.data/chdb``:
+``pm_proxy_discovery`` -> ``clob_backfill`` (every mapped wallet, lookback 90d) -> ``clob_promotion``
+-> ``clob_health``. Prints the mappings, per-wallet fill counts of the staging set, and the
+production tables after the promotion. Re-running is safe and prints the same counts (the second
+promotion keeps the first production as ``*_old``).
 """
 
 from __future__ import annotations
@@ -46,13 +48,24 @@ def main() -> int:
         run([str(BIN / "airflow"), "dags", "test", "clob_backfill", "-c", json.dumps({"lookback": "90d"})], env, quiet=True)
         backfill_s = time.monotonic() - started
         stats = emulator_get(url, "/__emulator/stats")
+        with ClickHouseHook() as ch:
+            maps = ch.query_rows(
+                "SELECT user_eoa, proxy_wallet, wallet_type, resolved_by "
+                "FROM {db:Identifier}.pm_user_proxy_wallets_v2 FINAL ORDER BY wallet_type, user_eoa"
+            )
+            rows = ch.query_file_dicts("report/fills_by_wallet.sql", {"fills_table": "clob_fills_v2", "wallets": []})
+        started = time.monotonic()
+        run([str(BIN / "airflow"), "dags", "test", "clob_promotion"], env, quiet=True)
+        promotion_s = time.monotonic() - started
+        health = run([str(BIN / "airflow"), "dags", "test", "clob_health"], env, quiet=True)
 
     with ClickHouseHook() as ch:
-        maps = ch.query_rows(
-            "SELECT user_eoa, proxy_wallet, wallet_type, resolved_by "
-            "FROM {db:Identifier}.pm_user_proxy_wallets_v2 FINAL ORDER BY wallet_type, user_eoa"
-        )
-        rows = ch.query_file_dicts("report/fills_by_wallet.sql", {"fills_table": "clob_fills_v2", "wallets": []})
+        from clob_pipeline.promotion.live import live_tables
+        from clob_pipeline.promotion.swap import table_catalog, table_rows
+
+        catalog = table_catalog(ch)
+        counts = {name: table_rows(ch, name) for name in sorted(catalog)}
+        live = live_tables(ch)
     print(
         f"\npm_proxy_discovery finished in {discovery_s:.1f}s: {len(maps)} mappings "
         f"({sum(e != p for e, p, _, _ in maps)} proxy-separated); the malformed and the low-volume wallet were skipped"
@@ -70,6 +83,12 @@ def main() -> int:
     first = min(r["first_fill"] for r in rows)
     last = max(r["last_fill"] for r in rows)
     print(f"TOTAL {len(rows)} wallets, {total} fills, {first:%Y-%m-%d} -> {last:%Y-%m-%d} in polymarket.clob_fills_v2 ({CHDB})")
+    print(f"\nclob_promotion finished in {promotion_s:.1f}s (every check passed); rows per table now:")
+    for name, n in counts.items():
+        print(f"  polymarket.{name:28} {n:>6}")
+    print(f"live tables (clob_incremental writes here): {live}")
+    warnings = [line.split("WARNING check ", 1)[1][:160] for line in health.stdout.splitlines() if "WARNING check " in line]
+    print(f"clob_health: passed{'; warnings: ' + ' | '.join(warnings) if warnings else ', no warnings'}")
     return 0
 
 

@@ -13,7 +13,12 @@ CREATE TABLE IF NOT EXISTS {db:Identifier}.wallet_sync_state
     updated_at    DateTime64(6, 'UTC')
 )
 ENGINE = ReplacingMergeTree(updated_at)
-ORDER BY (table_uuid, wallet, source);
+ORDER BY (wallet, source, table_uuid);
+
+-- Upgrade a ledger created before it was keyed by table (no-op on a current one).
+ALTER TABLE {db:Identifier}.wallet_sync_state
+    ADD COLUMN IF NOT EXISTS table_uuid UUID AFTER source,
+    MODIFY ORDER BY (wallet, source, table_uuid);
 
 -- Progress of one wallet inside one DAG run, written after every stored batch so a retried task
 -- resumes where it stopped. Data API: everything newer than resume_end_s is stored. CLOB: the
