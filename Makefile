@@ -5,6 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt constraints.txt | cksum | cut -d' ' -f1)
 
+COMPOSE_SPEC := $(VENV)/compose-spec/.downloaded
+
 .PHONY: venv demo test lint bench constraints clean
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
@@ -14,13 +16,19 @@ $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 
 venv: $(STAMP)
 
+# The Compose specification's JSON schema (inside docker-compose 1.29.2's wheel; downloaded, not installed).
+$(COMPOSE_SPEC): requirements-compose-spec.txt | $(STAMP)
+	$(BIN)/python -m pip download -q --disable-pip-version-check --no-deps --require-hashes \
+	  -r requirements-compose-spec.txt -d $(VENV)/compose-spec
+	touch $(COMPOSE_SPEC)
+
 demo: $(STAMP)
 	$(BIN)/python scripts/demo.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-test: $(STAMP) lint
+test: $(STAMP) $(COMPOSE_SPEC) lint
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

@@ -9,7 +9,8 @@ fields. One extra selects the embedded engine:
 - embedded: ``{"conn_type": "clickhouse", "schema": "polymarket", "extra": {"chdb_path": "/abs/path/chdb"}}``
   (clickhouse-connect's chDB interface, ``dsn="chdb:///abs/path"``).
 
-``schema`` names the bundle's database (default ``polymarket``). The client itself connects to
+``schema`` names the bundle's database (default ``polymarket``). Extra ``cluster`` (optional)
+runs every DDL statement ``ON CLUSTER`` with Replicated engines (see ``cluster_ddl.py``). The client itself connects to
 ``default`` and every SQL file names ``{db:Identifier}`` explicitly, because the bundle's database
 may not exist yet when the first task runs. The hook adds ``db`` to every parameter set.
 
@@ -27,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.clickhousedb.hooks.clickhouse import ClickHouseConnection
 from airflow.providers.clickhousedb.hooks.clickhouse import ClickHouseHook as ProviderClickHouseHook
 
+from clob_pipeline.cluster_ddl import for_cluster
 from clob_pipeline.config import CLICKHOUSE_CONN_ID, DEFAULT_DATABASE
 from clob_pipeline.sql_files import read_sql, split_statements
 
@@ -55,6 +57,10 @@ class ClickHouseHook(ProviderClickHouseHook):
         if path and not os.path.isabs(path):
             raise ValueError(f"{self.get_conn_id()}: extra.chdb_path must be an absolute path; got {path!r}")
         return path or None
+
+    @cached_property
+    def cluster(self) -> str | None:
+        return self.connection.extra_dejson.get("cluster") or None
 
     @property
     def backend(self) -> str:
@@ -96,14 +102,15 @@ class ClickHouseHook(ProviderClickHouseHook):
 
     # --- helpers -----------------------------------------------------------------------------
     def _params(self, parameters: Mapping[str, Any] | None) -> dict[str, Any]:
-        return {"db": self.bundle_database, **(parameters or {})}
+        base = {"db": self.bundle_database, "cluster": self.cluster} if self.cluster else {"db": self.bundle_database}
+        return {**base, **(parameters or {})}
 
     def run_statements(self, sql: str, parameters: Mapping[str, Any] | None = None) -> int:
-        """Run each statement of ``sql`` as a command; return how many ran."""
+        """Run each statement of ``sql`` as a command (rewritten for the cluster, if one is set)."""
         statements = split_statements(sql)
         client = self.get_client()
         for statement in statements:
-            client.command(statement, parameters=self._params(parameters))
+            client.command(for_cluster(statement) if self.cluster else statement, parameters=self._params(parameters))
         return len(statements)
 
     def run_sql_file(self, name: str, parameters: Mapping[str, Any] | None = None) -> int:
