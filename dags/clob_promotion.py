@@ -28,17 +28,9 @@ from airflow.sdk import Param, dag
 
 from clob_pipeline.config import CLICKHOUSE_POOL, STAGING_FILLS_TABLE, STAGING_PROXY_TABLE
 from clob_pipeline.dag_defaults import DEFAULT_ARGS, START_DATE, TEMPLATE_SEARCHPATH
-from clob_pipeline.dag_parts import ensure_schema_task, fail_run_if_any_task_failed
 from clob_pipeline.operators.clickhouse_check import ClickHouseCheckOperator
 from clob_pipeline.promotion.checks import PROMOTION_CHECKS
-from clob_pipeline.promotion.tasks import (
-    dry_run_gate_task,
-    pause_ingestion_task,
-    plan_task,
-    resume_ingestion_task,
-    swap_task,
-    verify_task,
-)
+from clob_pipeline.promotion.tasks import swap_flow
 
 
 @dag(
@@ -82,13 +74,7 @@ def clob_promotion() -> None:
         )
         for spec in PROMOTION_CHECKS
     ]
-    plan = plan_task("promote")
-    swap = swap_task("promote", plan)
-    verify = verify_task(plan)
-    ensure_schema_task() >> pause_ingestion_task("promote") >> checks >> plan >> dry_run_gate_task() >> swap >> verify
-    resume = resume_ingestion_task()
-    verify >> resume
-    fail_run_if_any_task_failed(resume)
+    swap_flow("promote", checks)
 
 
 clob_promotion()

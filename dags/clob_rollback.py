@@ -19,15 +19,7 @@ from __future__ import annotations
 from airflow.sdk import Param, dag
 
 from clob_pipeline.dag_defaults import DEFAULT_ARGS, START_DATE, TEMPLATE_SEARCHPATH
-from clob_pipeline.dag_parts import ensure_schema_task, fail_run_if_any_task_failed
-from clob_pipeline.promotion.tasks import (
-    dry_run_gate_task,
-    pause_ingestion_task,
-    plan_task,
-    resume_ingestion_task,
-    swap_task,
-    verify_task,
-)
+from clob_pipeline.promotion.tasks import swap_flow
 
 
 @dag(
@@ -45,13 +37,7 @@ from clob_pipeline.promotion.tasks import (
     },
 )
 def clob_rollback() -> None:
-    plan = plan_task("rollback")
-    swap = swap_task("rollback", plan)
-    verify = verify_task(plan)
-    ensure_schema_task() >> pause_ingestion_task("rollback") >> plan >> dry_run_gate_task() >> swap >> verify
-    resume = resume_ingestion_task()
-    verify >> resume
-    fail_run_if_any_task_failed(resume)
+    swap_flow("rollback")
 
 
 clob_rollback()

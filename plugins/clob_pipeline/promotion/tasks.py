@@ -122,3 +122,21 @@ def resume_ingestion_task() -> Any:
         return released
 
     return resume_ingestion()
+
+
+def swap_flow(operation: str, checks: list[Any] | None = None) -> None:
+    """The whole promotion / rollback run: ensure_schema -> pause_ingestion -> [checks] -> plan ->
+    unless_dry_run -> swap_tables -> verify_production -> resume_ingestion (always) -> run_outcome."""
+    from clob_pipeline.dag_parts import ensure_schema_task, fail_run_if_any_task_failed
+
+    plan = plan_task(operation)
+    pause = ensure_schema_task() >> pause_ingestion_task(operation)
+    if checks:
+        pause >> checks >> plan
+    else:
+        pause >> plan
+    verify = verify_task(plan)
+    plan >> dry_run_gate_task() >> swap_task(operation, plan) >> verify
+    resume = resume_ingestion_task()
+    verify >> resume
+    fail_run_if_any_task_failed(resume)
