@@ -124,8 +124,16 @@ def clob_incremental() -> None:
         failed = [w for w in wallets if w not in done]
         pages = sum(r["pages"] for r in done.values())
         new = sum(r["rows_inserted"] for r in done.values())
+        pulled = context["ti"].xcom_pull(task_ids="load_new_fills")  # one dict if only one batch ran
+        batches = [b for b in ([pulled] if isinstance(pulled, dict) else pulled or []) if isinstance(b, dict)]
+        moved = [b for b in batches if b.get("watermarks_moved")]
+        watermark_from = min((b["watermark_from"] for b in moved), default="none")
+        watermark_to = max((b["watermark_to"] for b in moved), default="none")
+        seconds = time.time() - context["dag_run"].start_date.timestamp()
         print(
-            f"incremental summary: wallets={len(wallets)} synced={len(done)} failed={len(failed)} pages={pages} new_fills={new}"
+            f"incremental summary: wallets={len(wallets)} synced={len(done)} failed={len(failed)} pages={pages} "
+            f"new_fills={new} watermarks_moved={sum(b['watermarks_moved'] for b in moved)} "
+            f"watermark {watermark_from} -> {watermark_to} in {seconds:.1f}s"
         )
         if not wallets:
             raise AirflowFailException("no wallets were listed; see list_wallets for the reason")

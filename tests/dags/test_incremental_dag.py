@@ -10,7 +10,9 @@ from fills_truth import expected_fills, physical_and_final_counts, stored_fills
 from seeding import seed_mapping
 
 
-def test_two_incremental_runs_with_new_and_late_fills_end_with_exactly_the_emulators_set(database, emulator_factory, run_dag):
+def test_two_incremental_runs_with_new_and_late_fills_end_with_exactly_the_emulators_set(
+    database, emulator_factory, run_dag, capfd
+):
     now = int(time.time())
     emu = emulator_factory(
         wallets=4, proxy_users=2, fills_per_wallet=120, anchor_s=now - 600, history_days=30, late_fraction=0, rate_scale=0
@@ -27,7 +29,11 @@ def test_two_incremental_runs_with_new_and_late_fills_end_with_exactly_the_emula
     assert released >= 2 * len(emu.dataset.wallets)
     watermarks_before = dict(ch_rows("SELECT wallet, last_fill_ts FROM {db:Identifier}.wallet_sync_state FINAL"))
 
+    capfd.readouterr()
     assert run_dag("clob_incremental", {}).state == DagRunState.SUCCESS
+    summary = [line for line in capfd.readouterr().out.splitlines() if "incremental summary:" in line]
+    new_fills = sum(3 + 2 for _ in emu.dataset.wallets)  # 3 new + 2 late per wallet
+    assert summary and f"wallets=4 synced=4 failed=0 pages=4 new_fills={new_fills} watermarks_moved=4" in summary[-1]
     assert stored_fills() == expected_fills(emu, emu.dataset.wallets)
     raw, final = physical_and_final_counts()
     assert raw == final

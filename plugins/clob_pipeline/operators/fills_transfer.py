@@ -200,7 +200,16 @@ class PolymarketFillsToClickHouseOperator(BaseOperator):
                 "(the others are checkpointed as done); once retries are exhausted, the next run starts them from "
                 "their old watermark."
             )
-        return {"wallets": len(targets), "fills_table": fills_table, **totals, "seconds": seconds}
+        moved = [x for x in summaries if x.get("watermarks_moved")]
+        return {
+            "wallets": len(targets),
+            "fills_table": fills_table,
+            **totals,
+            "watermarks_moved": len(moved),
+            "watermark_from": min((x["watermark_from"] for x in moved), default="none"),
+            "watermark_to": max((x["watermark_to"] for x in moved), default="none"),
+            "seconds": seconds,
+        }
 
     def _load_wallet(
         self,
@@ -334,6 +343,7 @@ class PolymarketFillsToClickHouseOperator(BaseOperator):
             "fills_total": fills_total,
             "watermark_from": _utc(old_watermark_ms),
             "watermark_to": _utc(new_watermark_ms),
+            "watermarks_moved": int(bool(new_watermark_ms) and new_watermark_ms != old_watermark_ms),
             "requests": requests,
             "seconds": round(time.monotonic() - started, 2),
         }
