@@ -1,4 +1,4 @@
-# Two commands on a fresh machine: `make demo` (the backfill end to end on chDB + the emulator)
+# Two commands on a fresh machine: `make demo` (discovery, backfill, promotion, health on chDB + the emulator)
 # and `make test`. Both create .venv and install the pinned requirements first.
 PY ?= python3
 VENV := .venv
