@@ -29,7 +29,7 @@ from airflow.sdk import Param, TriggerRule, dag, task
 from airflow.sdk.exceptions import AirflowFailException
 
 from clob_pipeline.config import CLICKHOUSE_POOL, STAGING_FILLS_TABLE, STAGING_PROXY_TABLE
-from clob_pipeline.dag_defaults import DEFAULT_ARGS, START_DATE, TEMPLATE_SEARCHPATH
+from clob_pipeline.dag_defaults import DAG_ARGS
 from clob_pipeline.dag_parts import ensure_schema_task, load_fills_per_wallet
 from clob_pipeline.fills.params import LOOKBACK_DAYS, SOURCES, WALLET_PATTERN
 
@@ -37,11 +37,7 @@ from clob_pipeline.fills.params import LOOKBACK_DAYS, SOURCES, WALLET_PATTERN
 @dag(
     dag_id="clob_backfill",
     schedule=None,
-    start_date=START_DATE,
-    catchup=False,
-    max_active_runs=1,
-    default_args=DEFAULT_ARGS,
-    template_searchpath=TEMPLATE_SEARCHPATH,
+    **DAG_ARGS,
     doc_md=__doc__,
     tags=["polymarket", "clickhouse", "backfill"],
     params={

@@ -25,7 +25,7 @@ from airflow.sdk import Param, TriggerRule, dag, task
 
 from clob_pipeline.alerts import post_failure_alert
 from clob_pipeline.config import CLICKHOUSE_POOL
-from clob_pipeline.dag_defaults import DEFAULT_ARGS, START_DATE, TEMPLATE_SEARCHPATH
+from clob_pipeline.dag_defaults import DAG_ARGS, DEFAULT_ARGS
 from clob_pipeline.dag_parts import ensure_schema_task, fail_run_if_any_task_failed
 from clob_pipeline.operators.clickhouse import ClickHouseSqlOperator
 from clob_pipeline.operators.clickhouse_check import ClickHouseCheckOperator
@@ -34,11 +34,7 @@ from clob_pipeline.operators.clickhouse_check import ClickHouseCheckOperator
 @dag(
     dag_id="clob_health",
     schedule="0 7 * * *",
-    start_date=START_DATE,
-    catchup=False,
-    max_active_runs=1,
-    default_args={**DEFAULT_ARGS, "on_failure_callback": post_failure_alert},
-    template_searchpath=TEMPLATE_SEARCHPATH,
+    **{**DAG_ARGS, "default_args": {**DEFAULT_ARGS, "on_failure_callback": post_failure_alert}},
     render_template_as_native_obj=True,
     doc_md=__doc__,
     tags=["polymarket", "clickhouse", "health"],

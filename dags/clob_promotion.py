@@ -27,7 +27,7 @@ from __future__ import annotations
 from airflow.sdk import Param, dag
 
 from clob_pipeline.config import CLICKHOUSE_POOL, STAGING_FILLS_TABLE, STAGING_PROXY_TABLE
-from clob_pipeline.dag_defaults import DEFAULT_ARGS, START_DATE, TEMPLATE_SEARCHPATH
+from clob_pipeline.dag_defaults import DAG_ARGS
 from clob_pipeline.operators.clickhouse_check import ClickHouseCheckOperator
 from clob_pipeline.promotion.checks import PROMOTION_CHECKS
 from clob_pipeline.promotion.tasks import swap_flow
@@ -36,11 +36,7 @@ from clob_pipeline.promotion.tasks import swap_flow
 @dag(
     dag_id="clob_promotion",
     schedule=None,
-    start_date=START_DATE,
-    catchup=False,
-    max_active_runs=1,
-    default_args=DEFAULT_ARGS,
-    template_searchpath=TEMPLATE_SEARCHPATH,
+    **DAG_ARGS,
     render_template_as_native_obj=True,
     doc_md=__doc__,
     tags=["polymarket", "clickhouse", "promotion"],

@@ -18,18 +18,14 @@ from __future__ import annotations
 
 from airflow.sdk import Param, dag
 
-from clob_pipeline.dag_defaults import DEFAULT_ARGS, START_DATE, TEMPLATE_SEARCHPATH
+from clob_pipeline.dag_defaults import DAG_ARGS
 from clob_pipeline.promotion.tasks import swap_flow
 
 
 @dag(
     dag_id="clob_rollback",
     schedule=None,
-    start_date=START_DATE,
-    catchup=False,
-    max_active_runs=1,
-    default_args=DEFAULT_ARGS,
-    template_searchpath=TEMPLATE_SEARCHPATH,
+    **DAG_ARGS,
     doc_md=__doc__,
     tags=["polymarket", "clickhouse", "promotion"],
     params={

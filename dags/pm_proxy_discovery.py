@@ -24,7 +24,7 @@ from airflow.sdk import Param, TriggerRule, dag, task
 from airflow.sdk.exceptions import AirflowFailException
 
 from clob_pipeline.config import CLICKHOUSE_POOL, STAGING_PROXY_TABLE, WALLET_METRICS_TABLE
-from clob_pipeline.dag_defaults import DEFAULT_ARGS, START_DATE, TEMPLATE_SEARCHPATH
+from clob_pipeline.dag_defaults import DAG_ARGS
 from clob_pipeline.dag_parts import ensure_schema_task
 from clob_pipeline.operators.proxy_resolution import ResolveProxyWalletsOperator
 
@@ -34,11 +34,7 @@ BATCH = 25  # wallets per mapped resolve task
 @dag(
     dag_id="pm_proxy_discovery",
     schedule=None,
-    start_date=START_DATE,
-    catchup=False,
-    max_active_runs=1,
-    default_args=DEFAULT_ARGS,
-    template_searchpath=TEMPLATE_SEARCHPATH,
+    **DAG_ARGS,
     doc_md=__doc__,
     tags=["polymarket", "clickhouse", "proxy-wallets"],
     params={

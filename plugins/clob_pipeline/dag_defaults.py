@@ -1,4 +1,5 @@
-"""Defaults every DAG of the bundle shares: owner, retries with exponential backoff, start date."""
+"""Defaults every DAG of the bundle shares: owner, retries with exponential backoff, start date,
+no catch-up, one run at a time, ``include/sql`` as the template search path."""
 
 from __future__ import annotations
 
@@ -17,4 +18,13 @@ DEFAULT_ARGS = {
     "retry_delay": timedelta(seconds=RETRY_DELAY_S),
     "retry_exponential_backoff": 2.0,
     "max_retry_delay": timedelta(minutes=10),
+}
+
+# ``@dag(**DAG_ARGS, ...)``: the settings all six DAGs share (each adds its id, schedule, Params).
+DAG_ARGS = {
+    "start_date": START_DATE,
+    "catchup": False,
+    "max_active_runs": 1,
+    "default_args": DEFAULT_ARGS,
+    "template_searchpath": TEMPLATE_SEARCHPATH,
 }

@@ -155,6 +155,7 @@ class PolymarketFillsToClickHouseOperator(BaseOperator):
                             self._load_wallet(
                                 ch,
                                 api,
+                                source,
                                 run_id,
                                 fills_table,
                                 table_uuid,
@@ -215,6 +216,7 @@ class PolymarketFillsToClickHouseOperator(BaseOperator):
         self,
         ch: ClickHouseHook,
         api: PolymarketDataApiHook | PolymarketClobHook,
+        source: str,
         run_id: str,
         fills_table: str,
         table_uuid: str,
@@ -227,7 +229,6 @@ class PolymarketFillsToClickHouseOperator(BaseOperator):
         from clob_pipeline.operators.fill_writer import FillBatchWriter
 
         started = time.monotonic()
-        source = "data_api" if isinstance(api, PolymarketDataApiHook) else "clob"
         requests_before, retries_before, throttled_before = api.stats.requests, api.stats.retries, api.stats.throttled_s
         end_s = int(self.end_s)
         key = {"run_id": run_id, "wallet": wallet, "source": source}
@@ -274,7 +275,7 @@ class PolymarketFillsToClickHouseOperator(BaseOperator):
                 },
             )
 
-        if isinstance(api, PolymarketDataApiHook):
+        if source == "data_api":
             resume_end = cp["resume_end_s"] if cp else end_s
             normalizer: DataApiFillNormalizer | ClobFillNormalizer = DataApiFillNormalizer(wallet, user_eoa)
             oldest_s: int | None = None

@@ -54,10 +54,11 @@ class ClickHouseTableSwapOperator(BaseOperator):
                 )
 
             def unchanged_since_validation() -> None:
+                now = {item["table"]: table_rows(ch, item["table"]) for item in incoming.values()}
                 changed = {
-                    item["table"]: (item["rows"], table_rows(ch, item["table"]))
+                    item["table"]: (item["rows"], now[item["table"]])
                     for item in incoming.values()
-                    if table_rows(ch, item["table"]) != item["rows"]
+                    if now[item["table"]] != item["rows"]
                 }
                 if changed:
                     detail = ", ".join(f"{t}: {a} -> {b} rows" for t, (a, b) in changed.items())

@@ -160,10 +160,7 @@ class JournaledSwap:
         undone: list[str] = []
         try:
             for done_step, done_pair in reversed(finished):
-                self.ch.run_sql_file(
-                    STEP_SQL[done_step.action],
-                    {"table_a": done_step.inverse().table_a, "table_b": done_step.inverse().table_b},
-                )
+                self._execute(done_step.inverse())
                 self._journal(done_step, done_pair, "reverted", f"reversed after {where} failed: {exc!r}")
                 undone.append(done_step.describe())
         except Exception as revert_exc:
