@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from clob_pipeline.dag_parts import SCHEMA_FILES
+from clob_pipeline.fills.arrow import fills_to_arrow
 from clob_pipeline.fills.schema import FILL_COLUMNS, Fill
 from clob_pipeline.hooks.clickhouse import ClickHouseHook
 from clob_pipeline.operators.fill_writer import FillBatchWriter
@@ -62,15 +63,15 @@ def test_writer_skips_stored_fills_and_keeps_newer_versions(database):
     with ClickHouseHook() as ch:
         ensure_schema(ch)
         writer = FillBatchWriter(ch, "clob_fills_v2", WALLET, background=False)
-        writer.add([fill("a", 1_700_000_000), fill("b", 1_700_000_100, version=1, status="MATCHED")])
+        writer.add(fills_to_arrow([fill("a", 1_700_000_000), fill("b", 1_700_000_100, version=1, status="MATCHED")], 0))
         writer.flush()
         assert writer.rows_inserted == 2
         again = FillBatchWriter(ch, "clob_fills_v2", WALLET, background=False)
-        again.add([fill("a", 1_700_000_000), fill("b", 1_700_000_100, version=1, status="MATCHED")])
+        again.add(fills_to_arrow([fill("a", 1_700_000_000), fill("b", 1_700_000_100, version=1, status="MATCHED")], 0))
         again.flush()
         assert again.rows_inserted == 0 and again.rows_skipped == 2  # a repeated run writes nothing
         newer = FillBatchWriter(ch, "clob_fills_v2", WALLET, background=False)
-        newer.add([fill("b", 1_700_000_100, version=2, status="CONFIRMED")])
+        newer.add(fills_to_arrow([fill("b", 1_700_000_100, version=2, status="CONFIRMED")], 0))
         newer.flush()
         assert newer.rows_inserted == 1
         rows = ch.query_rows("SELECT fill_id, status FROM {db:Identifier}.clob_fills_v2 FINAL ORDER BY fill_id")
@@ -81,7 +82,7 @@ def test_writer_deduplicates_within_its_buffer(database):
     with ClickHouseHook() as ch:
         ensure_schema(ch)
         writer = FillBatchWriter(ch, "clob_fills_v2", WALLET, background=False)
-        writer.add([fill("a", 1_700_000_000), fill("a", 1_700_000_000)])
+        writer.add(fills_to_arrow([fill("a", 1_700_000_000), fill("a", 1_700_000_000)], 0))
         writer.flush()
         assert writer.rows_inserted == 1
         assert ch.query_rows("SELECT count() FROM {db:Identifier}.clob_fills_v2")[0][0] == 1
@@ -97,7 +98,7 @@ def test_background_writer_stores_in_order_and_checkpoints_only_after_storing(da
             return ch.query_rows("SELECT count() FROM {db:Identifier}.clob_fills_v2")[0][0]
 
         for batch in range(3):
-            writer.add([fill(f"{batch}-{i}", 1_700_000_000 + batch * 10 + i) for i in range(5)])
+            writer.add(fills_to_arrow([fill(f"{batch}-{i}", 1_700_000_000 + batch * 10 + i) for i in range(5)], 0))
             writer.flush(lambda b=batch: events.append((b, stored_count())))
         writer.close()
     assert events == [(0, 5), (1, 10), (2, 15)]  # each checkpoint saw its own batch stored
@@ -109,7 +110,7 @@ def test_background_writer_raises_the_insert_error(database):
     with ClickHouseHook() as ch:
         ensure_schema(ch)
         writer = FillBatchWriter(ch, "no_such_table", WALLET)
-        writer.add([fill("a", 1_700_000_000)])
+        writer.add(fills_to_arrow([fill("a", 1_700_000_000)], 0))
         called = []
         writer.flush(lambda: called.append(1))
         with pytest.raises(Exception, match="no_such_table"):

@@ -29,6 +29,7 @@ _SIDES = frozenset({"BUY", "SELL"})
 _MICRO = 10**SIZE_SCALE  # sizes and prices are held as integer micro-units (value * 10**6)
 _MICRO_Q = Decimal(1).scaleb(-SIZE_SCALE)
 _NUMBER = (float, int)
+MAX_MICRO = 2**63 - 1  # micro-units travel as int64 on their way into Decimal columns
 _MS_THRESHOLD = 10**11  # Unix seconds stay below this until the year 5138; milliseconds exceed it
 
 
@@ -82,6 +83,8 @@ def _micro(row: Mapping[str, Any], field: str, ctx: str, *, key: str | None = No
         raise MalformedFillError(field, "must be a finite number or decimal string", value, ctx) from None
     if micro < 0:
         raise MalformedFillError(field, "must be >= 0", value, ctx)
+    if micro > MAX_MICRO:
+        raise MalformedFillError(field, f"must be at most {MAX_MICRO / _MICRO:,.0f} (held as int64 micro-units)", value, ctx)
     return micro
 
 
@@ -115,6 +118,11 @@ class DataApiFillNormalizer:
     newest first and identical rows share a timestamp: memory stays bounded by one timestamp's
     rows however long the history is. Call :meth:`restart_window` when the fetcher re-reads a
     window, so re-read rows get the same ids again (and are then skipped as already stored).
+
+    A fill's id is ``blake2b(f"{identity}|{occurrence}")`` where the *identity* string is
+    ``wallet|tx|asset|side|size|price|timestamp_ms`` (micro-units, milliseconds). This per-row path
+    is the reference; ``fills/columnar.py`` builds the same ids for whole pages and shares the
+    occurrence state through :meth:`next_occurrence`, :meth:`carried` and :meth:`end_page`.
     """
 
     source = "data_api"
@@ -122,25 +130,39 @@ class DataApiFillNormalizer:
     def __init__(self, wallet: str, user_eoa: str) -> None:
         self.wallet = wallet
         self.user_eoa = user_eoa
-        self._counts: dict[tuple, int] = {}
+        self._counts: dict[str, int] = {}
         self._counts_ts: int | None = None
 
     def restart_window(self) -> None:
         self._counts.clear()
         self._counts_ts = None
 
-    def normalize(self, row: Mapping[str, Any]) -> Fill:
-        fields = self._fast_fields(row) or self._checked_fields(row)
-        ts_ms, tx, asset, condition_id, side, size, price, outcome, outcome_index = fields
+    def next_occurrence(self, ts_ms: int, identity: str) -> int:
+        """How many rows with this identity came before in the current run of ``ts_ms`` rows."""
         if ts_ms != self._counts_ts:
             self._counts.clear()
             self._counts_ts = ts_ms
-        identity = (tx, asset, side, size, price)
         occurrence = self._counts.get(identity, 0)
         self._counts[identity] = occurrence + 1
-        fill_id = blake2b(
-            f"{self.wallet}|{tx}|{asset}|{side}|{size}|{price}|{ts_ms}|{occurrence}".encode(), digest_size=16
-        ).hexdigest()
+        return occurrence
+
+    def carried(self, first_ts_ms: int) -> dict[str, int]:
+        """The counters a page starting at ``first_ts_ms`` continues (empty unless it continues
+        the last run of equal timestamps of the page before)."""
+        return dict(self._counts) if first_ts_ms == self._counts_ts else {}
+
+    def end_page(self, last_ts_ms: int, last_run_counts: dict[str, int]) -> None:
+        """Leave the counters as :meth:`next_occurrence` over a whole page would have: the counts
+        per identity in the page's last run of ``last_ts_ms`` rows."""
+        self._counts = last_run_counts
+        self._counts_ts = last_ts_ms
+
+    def normalize(self, row: Mapping[str, Any]) -> Fill:
+        fields = self._fast_fields(row) or self._checked_fields(row)
+        ts_ms, tx, asset, condition_id, side, size, price, outcome, outcome_index = fields
+        identity = f"{self.wallet}|{tx}|{asset}|{side}|{size}|{price}|{ts_ms}"
+        occurrence = self.next_occurrence(ts_ms, identity)
+        fill_id = blake2b(f"{identity}|{occurrence}".encode(), digest_size=16).hexdigest()
         return _new_fill(
             (
                 fill_id,
@@ -192,7 +214,7 @@ class DataApiFillNormalizer:
             size_u, price_u = to_micro(size), to_micro(price)
         except (ValueError, OverflowError):
             return None
-        if size_u < 0 or not 0 <= price_u <= _MICRO:
+        if not 0 <= size_u <= MAX_MICRO or not 0 <= price_u <= _MICRO:
             return None
         ts_ms = ts if ts >= _MS_THRESHOLD else ts * 1000
         return ts_ms, tx.lower(), asset, cond.lower(), side, size_u, price_u, outcome, outcome_index

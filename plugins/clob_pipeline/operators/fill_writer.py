@@ -1,4 +1,4 @@
-"""Buffered, idempotent writer of one wallet's fills into a ClickHouse fills table.
+"""Buffered, idempotent writer of one wallet's fills into a ClickHouse fills table (Arrow batches).
 
 Why it looks up existing fill ids before inserting: ReplacingMergeTree removes duplicates only at
 merge time, so a repeated or retried run would leave duplicate rows until a merge. The writer asks
@@ -17,8 +17,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from clob_pipeline.fills.arrow import fills_to_arrow
-from clob_pipeline.fills.schema import Fill
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from clob_pipeline.fills.arrow import latest_per_fill_id, only_new_versions, with_ingested_at
 
 if TYPE_CHECKING:
     from clob_pipeline.hooks.clickhouse import ClickHouseHook
@@ -43,17 +45,19 @@ def gc_paused() -> Iterator[None]:
 
 
 class FillBatchWriter:
-    """Collects fills and inserts them in Arrow batches, skipping fills already stored.
+    """Collects Arrow fill batches (one per API page) and inserts them in larger batches, skipping
+    fills already stored.
 
     Each batch is stored on one background thread while the caller normalises the next one
-    (chDB and the HTTP client release the GIL during I/O, so the two overlap). Batches are stored
-    strictly in order, at most one is in flight, and ``on_stored`` (the checkpoint) runs only
-    after its batch is in the table. An error is raised by the next :meth:`flush` or :meth:`wait`.
+    (chDB, the HTTP client and Arrow's kernels release the GIL, so the two overlap). Batches are
+    stored strictly in order, at most one is in flight, and ``on_stored`` (the checkpoint) runs
+    only after its batch is in the table. An error is raised by the next :meth:`flush` or :meth:`wait`.
     """
 
     def __init__(self, ch: ClickHouseHook, table: str, wallet: str, background: bool = True) -> None:
         self.ch, self.table, self.wallet = ch, table, wallet
-        self._buffer: dict[str, Fill] = {}
+        self._pages: list[pa.Table] = []
+        self._pending = 0
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="fill-writer") if background else None
         self._inflight: Future | None = None
         self.rows_inserted = 0
@@ -61,24 +65,23 @@ class FillBatchWriter:
 
     @property
     def pending(self) -> int:
-        return len(self._buffer)
+        """Rows buffered and not yet handed over for storing."""
+        return self._pending
 
-    def add(self, fills: list[Fill]) -> None:
-        buffer = self._buffer
-        for fill in fills:
-            held = buffer.get(fill.fill_id)
-            if held is None or fill.version >= held.version:
-                buffer[fill.fill_id] = fill
+    def add(self, page: pa.Table) -> None:
+        """Buffer one page's fills (``fills/columnar.page_table``; any ``ingested_at``)."""
+        if page.num_rows:
+            self._pages.append(page)
+            self._pending += page.num_rows
 
     def flush(self, on_stored: Callable[[], None] | None = None) -> None:
         """Hand the buffered fills over for storing; ``on_stored`` runs once they are stored."""
         self.wait()
-        fills = list(self._buffer.values())
-        self._buffer.clear()
+        pages, self._pages, self._pending = self._pages, [], 0
         if self._executor is None:
-            self._store(fills, on_stored)
+            self._store(pages, on_stored)
         else:
-            self._inflight = self._executor.submit(self._store, fills, on_stored)
+            self._inflight = self._executor.submit(self._store, pages, on_stored)
 
     def wait(self) -> None:
         """Block until the batch in flight is stored; re-raise its error if it failed."""
@@ -93,21 +96,24 @@ class FillBatchWriter:
             if self._executor is not None:
                 self._executor.shutdown(wait=True)
 
-    def _store(self, fills: list[Fill], on_stored: Callable[[], None] | None) -> None:
-        if fills:
-            lo_ms = min(f.timestamp_ms for f in fills)
-            hi_ms = max(f.timestamp_ms for f in fills)
-            stored = dict(
-                self.ch.query_file(
-                    "fills/existing_versions.sql",
-                    {"fills_table": self.table, "wallet": self.wallet, "lo_ms": lo_ms, "hi_ms": hi_ms},
-                )
+    def _store(self, pages: list[pa.Table], on_stored: Callable[[], None] | None) -> None:
+        if pages:
+            batch = latest_per_fill_id(pa.concat_tables(pages))
+            bounds = pc.min_max(batch["timestamp"].cast(pa.int64()))
+            stored = self.ch.query_arrow_file(
+                "fills/existing_versions.sql",
+                {
+                    "fills_table": self.table,
+                    "wallet": self.wallet,
+                    "lo_ms": bounds["min"].as_py(),
+                    "hi_ms": bounds["max"].as_py(),
+                },
             )
-            new = [f for f in fills if stored.get(f.fill_id, -1) < f.version]
-            if new:
-                self.ch.insert_arrow(self.table, fills_to_arrow(new, int(time.time() * 1000)))
-            self.rows_inserted += len(new)
-            self.rows_skipped += len(fills) - len(new)
+            new = only_new_versions(batch, stored)
+            if new.num_rows:
+                self.ch.insert_arrow(self.table, with_ingested_at(new, int(time.time() * 1000)))
+            self.rows_inserted += new.num_rows
+            self.rows_skipped += batch.num_rows - new.num_rows
         if on_stored is not None:
             on_stored()
         # With the collector paused, reference cycles left by HTTP responses would pile up for the

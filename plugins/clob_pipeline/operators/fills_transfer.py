@@ -226,6 +226,7 @@ class PolymarketFillsToClickHouseOperator(BaseOperator):
         stored: tuple[int, int | None],
     ) -> dict[str, Any]:
         """Load one wallet; returns its summary and logs its one-line result."""
+        from clob_pipeline.fills.columnar import page_table  # pyarrow: run time only
         from clob_pipeline.operators.fill_writer import FillBatchWriter
 
         started = time.monotonic()
@@ -281,7 +282,7 @@ class PolymarketFillsToClickHouseOperator(BaseOperator):
             oldest_s: int | None = None
             try:
                 for page in api.iter_trade_pages(wallet, start_s, resume_end):
-                    writer.add(normalizer.normalize_page(page.rows))
+                    writer.add(page_table(normalizer, page.rows))
                     if page.window_narrowed:
                         normalizer.restart_window()
                     progress["pages"] += 1
@@ -300,7 +301,7 @@ class PolymarketFillsToClickHouseOperator(BaseOperator):
             normalizer = ClobFillNormalizer(wallet, user_eoa)
             try:
                 for page in api.iter_trade_pages(wallet, start_s, end_s, cursor):
-                    writer.add(normalizer.normalize_page(page.rows))
+                    writer.add(page_table(normalizer, page.rows))
                     progress["pages"] += 1
                     progress["rows_seen"] += len(page.rows)
                     if writer.pending >= batch_size:
