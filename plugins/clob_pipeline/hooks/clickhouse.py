@@ -130,10 +130,6 @@ class ClickHouseHook(ProviderClickHouseHook):
         result = self.get_client().query(read_sql(name), parameters=self._params(parameters))
         return [dict(zip(result.column_names, row)) for row in result.result_rows]
 
-    def query_arrow_file(self, name: str, parameters: Mapping[str, Any] | None = None) -> pa.Table:
-        """The result of one ``include/sql`` query as an Arrow table (String columns as strings)."""
-        return self.get_client().query_arrow(read_sql(name), parameters=self._params(parameters), use_strings=True)
-
     def insert_arrow(self, table: str, arrow_table: pa.Table) -> None:
         self.get_client().insert_arrow(table, arrow_table, database=self.bundle_database)
 
