@@ -10,33 +10,14 @@ from __future__ import annotations
 
 import pyarrow as pa
 import pytest
+from api_rows import EOA, WALLET
+from api_rows import data_api_row as row
 
 from clob_pipeline.fills.arrow import fills_to_arrow, latest_per_fill_id, only_new_versions, with_ingested_at
 from clob_pipeline.fills.columnar import data_api_page_fast, page_table
 from clob_pipeline.fills.normalize import DataApiFillNormalizer, MalformedFillError
 from polymarket_emulator.dataset import build_dataset
 from polymarket_emulator.server import data_api_row
-
-WALLET = "0x" + "ab" * 20
-EOA = "0x" + "cd" * 20
-
-
-def row(**overrides):
-    base = {
-        "proxyWallet": WALLET,
-        "side": "BUY",
-        "asset": "123456789",
-        "conditionId": "0x" + "11" * 32,
-        "size": 12.5,
-        "price": 0.57,
-        "timestamp": 1_700_000_000,
-        "outcome": "Yes",
-        "outcomeIndex": 0,
-        "transactionHash": "0x" + "EE" * 32,
-        "title": "ignored",
-    }
-    base.update(overrides)
-    return base
 
 
 def per_row(pages: list[list[dict]], wallet: str = WALLET, restarts: frozenset[int] = frozenset()) -> pa.Table:

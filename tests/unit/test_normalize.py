@@ -3,28 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from api_rows import EOA, WALLET
+from api_rows import data_api_row as row
 
 from clob_pipeline.fills.normalize import ClobFillNormalizer, DataApiFillNormalizer, MalformedFillError
-
-WALLET = "0x" + "ab" * 20
-EOA = "0x" + "cd" * 20
-
-
-def row(**overrides):
-    base = {
-        "proxyWallet": WALLET,
-        "side": "BUY",
-        "asset": "123456789",
-        "conditionId": "0x" + "11" * 32,
-        "size": 12.5,
-        "price": 0.57,
-        "timestamp": 1_700_000_000,
-        "outcome": "Yes",
-        "outcomeIndex": 0,
-        "transactionHash": "0x" + "EE" * 32,
-    }
-    base.update(overrides)
-    return base
 
 
 def test_data_api_row_becomes_a_fill_with_exact_decimals():
