@@ -7,6 +7,8 @@ of from Python ``Decimal`` objects (the slowest part of building a batch otherwi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -40,10 +42,7 @@ _DECIMAL_FIELDS = frozenset({"size", "price"})
 
 def micro_to_decimal128(values: tuple[int, ...] | list[int] | np.ndarray, type_: pa.DataType) -> pa.Array:
     """int64 unscaled values -> decimal128 (16-byte little-endian two's complement per value)."""
-    if isinstance(values, np.ndarray):
-        ints = values.astype(np.int64, copy=False)
-    else:
-        ints = np.fromiter(values, dtype=np.int64, count=len(values))
+    ints = np.asarray(values, dtype=np.int64)
     words = np.empty((len(ints), 2), dtype="<i8")
     words[:, 0] = ints
     words[:, 1] = ints >> 63  # sign extension into the high word
@@ -81,13 +80,13 @@ def latest_per_fill_id(batch: pa.Table) -> pa.Table:
     return batch.take(pa.array(sorted(keep.values()), type=pa.int64()))
 
 
-def only_new_versions(batch: pa.Table, stored: pa.Table) -> pa.Table:
-    """Rows of ``batch`` whose fill id is not in ``stored`` (``fill_id``, ``version``) or is
+def only_new_versions(batch: pa.Table, stored: Sequence[tuple[str, int]]) -> pa.Table:
+    """Rows of ``batch`` whose fill id is not among the ``stored`` (fill id, version) rows, or is
     there with a lower version: what an idempotent insert still has to write."""
-    if stored.num_rows == 0:
+    if not stored:
         return batch
-    stored_ids = stored["fill_id"].combine_chunks().cast(pa.string())
-    stored_versions = stored["version"].combine_chunks().cast(pa.uint64())
+    stored_ids = pa.array([fill_id for fill_id, _ in stored], pa.string())
+    stored_versions = pa.array([version for _, version in stored], pa.uint64())
     position = pc.index_in(batch["fill_id"], value_set=stored_ids)
     newer = pc.greater(batch["version"], pc.take(stored_versions, position))
     return batch.filter(pc.fill_null(newer, True))

@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from clob_pipeline.fills.arrow import ARROW_SCHEMA, fills_to_arrow, micro_to_decimal128
-from clob_pipeline.fills.normalize import ClobFillNormalizer, DataApiFillNormalizer
+from clob_pipeline.fills.normalize import MICRO, MS_THRESHOLD, SIDES, ClobFillNormalizer, DataApiFillNormalizer
 
 # The Data API fields a fill is built from, in the types the fast path accepts.
 _DATA_API_ROW = pa.struct(
@@ -41,12 +41,10 @@ _DATA_API_ROW = pa.struct(
         ("outcomeIndex", pa.int64()),
     ]
 )
-_SIDES = pa.array(["BUY", "SELL"])
-_MICRO = 1e6
-_MS_THRESHOLD = 10**11  # as in normalize.py: Unix seconds below, milliseconds above
-# Below this many units, float(value) * 1e6 is an exact integer for integer values, so the result
+_SIDES = pa.array(sorted(SIDES))
+# Below this many units, float(value) * 10**6 is an exact integer for integer values, so the result
 # equals the per-row path's exact ``int * 10**6``; larger sizes take the per-row path.
-_EXACT_LIMIT = 2**53 / _MICRO
+_EXACT_LIMIT = 2**53 / MICRO
 _NUMBER_TYPES = frozenset({float, int})
 _INT16 = (-(2**15), 2**15 - 1)
 
@@ -109,10 +107,10 @@ def data_api_page_fast(normalizer: DataApiFillNormalizer, rows: Sequence[Any]) -
         return None
 
     n = len(rows)
-    ts_ms = np.where(ts_s >= _MS_THRESHOLD, ts_s, ts_s * 1000)
-    size_u = np.rint(size_f * _MICRO).astype(np.int64)  # = round(value * 10**6), half-even
-    price_u = np.rint(price_f * _MICRO).astype(np.int64)
-    if price_u.max() > 1_000_000:  # the per-row rule: a price is between 0 and 1
+    ts_ms = np.where(ts_s >= MS_THRESHOLD, ts_s, ts_s * 1000)
+    size_u = np.rint(size_f * MICRO).astype(np.int64)  # = round(value * 10**6), half-even
+    price_u = np.rint(price_f * MICRO).astype(np.int64)
+    if price_u.max() > MICRO:  # the per-row rule: a price is between 0 and 1
         return None
     tx, cond = pc.ascii_lower(tx), pc.ascii_lower(cond)
     wallet = normalizer.wallet

@@ -25,12 +25,12 @@ from typing import Any
 from clob_pipeline.fills.schema import SIZE_SCALE, Fill
 
 ADDRESS_RE = re.compile(r"^0x[0-9a-f]{40}$")
-_SIDES = frozenset({"BUY", "SELL"})
-_MICRO = 10**SIZE_SCALE  # sizes and prices are held as integer micro-units (value * 10**6)
+SIDES = frozenset({"BUY", "SELL"})
+MICRO = 10**SIZE_SCALE  # sizes and prices are held as integer micro-units (value * 10**6)
 _MICRO_Q = Decimal(1).scaleb(-SIZE_SCALE)
 _NUMBER = (float, int)
 MAX_MICRO = 2**63 - 1  # micro-units travel as int64 on their way into Decimal columns
-_MS_THRESHOLD = 10**11  # Unix seconds stay below this until the year 5138; milliseconds exceed it
+MS_THRESHOLD = 10**11  # Unix seconds stay below this until the year 5138; milliseconds exceed it
 
 
 class MalformedFillError(ValueError):
@@ -64,9 +64,9 @@ def to_micro(value: Any) -> int:
     strings go through Decimal. Raises ValueError/TypeError/OverflowError on anything else.
     """
     if type(value) is float:
-        return round(value * _MICRO)
+        return round(value * MICRO)
     if type(value) is int:
-        return value * _MICRO
+        return value * MICRO
     if type(value) is str:
         number = Decimal(value)
         if not number.is_finite():
@@ -84,7 +84,7 @@ def _micro(row: Mapping[str, Any], field: str, ctx: str, *, key: str | None = No
     if micro < 0:
         raise MalformedFillError(field, "must be >= 0", value, ctx)
     if micro > MAX_MICRO:
-        raise MalformedFillError(field, f"must be at most {MAX_MICRO / _MICRO:,.0f} (held as int64 micro-units)", value, ctx)
+        raise MalformedFillError(field, f"must be at most {MAX_MICRO / MICRO:,.0f} (held as int64 micro-units)", value, ctx)
     return micro
 
 
@@ -98,12 +98,12 @@ def _timestamp_ms(value: Any, field: str, ctx: str) -> int:
         raise MalformedFillError(field, "must be Unix seconds", value, ctx) from None
     if number <= 0:
         raise MalformedFillError(field, "must be a positive Unix time", value, ctx)
-    return number if number >= _MS_THRESHOLD else number * 1000
+    return number if number >= MS_THRESHOLD else number * 1000
 
 
 def _side(value: Any, field: str, ctx: str) -> str:
     side = value.upper() if isinstance(value, str) else value
-    if side not in _SIDES:
+    if side not in SIDES:
         raise MalformedFillError(field, "must be BUY or SELL", value, ctx)
     return side
 
@@ -197,7 +197,7 @@ class DataApiFillNormalizer:
         if not (
             type(ts) is int
             and 0 < ts
-            and side in _SIDES
+            and side in SIDES
             and type(size) in _NUMBER
             and type(price) in _NUMBER
             and type(tx) is str
@@ -214,9 +214,9 @@ class DataApiFillNormalizer:
             size_u, price_u = to_micro(size), to_micro(price)
         except (ValueError, OverflowError):
             return None
-        if not 0 <= size_u <= MAX_MICRO or not 0 <= price_u <= _MICRO:
+        if not 0 <= size_u <= MAX_MICRO or not 0 <= price_u <= MICRO:
             return None
-        ts_ms = ts if ts >= _MS_THRESHOLD else ts * 1000
+        ts_ms = ts if ts >= MS_THRESHOLD else ts * 1000
         return ts_ms, tx.lower(), asset, cond.lower(), side, size_u, price_u, outcome, outcome_index
 
     def _checked_fields(self, row: Any) -> tuple:
@@ -231,7 +231,7 @@ class DataApiFillNormalizer:
         side = _side(row.get("side"), "side", ctx)
         size = _micro(row, "size", ctx)
         price = _micro(row, "price", ctx)
-        if price > _MICRO:
+        if price > MICRO:
             raise MalformedFillError("price", "must be between 0 and 1", row.get("price"), ctx)
         outcome_index = row.get("outcomeIndex", -1)
         if not isinstance(outcome_index, int) or isinstance(outcome_index, bool):

@@ -100,7 +100,7 @@ class FillBatchWriter:
         if pages:
             batch = latest_per_fill_id(pa.concat_tables(pages))
             bounds = pc.min_max(batch["timestamp"].cast(pa.int64()))
-            stored_rows = self.ch.query_file(
+            stored = self.ch.query_file(
                 "fills/existing_versions.sql",
                 {
                     "fills_table": self.table,
@@ -108,12 +108,6 @@ class FillBatchWriter:
                     "lo_ms": bounds["min"].as_py(),
                     "hi_ms": bounds["max"].as_py(),
                 },
-            )
-            stored = pa.table(  # fill ids already stored; usually few, so Python rows are fine
-                {
-                    "fill_id": pa.array([r[0] for r in stored_rows], pa.string()),
-                    "version": pa.array([r[1] for r in stored_rows], pa.uint64()),
-                }
             )
             new = only_new_versions(batch, stored)
             if new.num_rows:
