@@ -114,7 +114,8 @@ def clob_backfill() -> None:
 
     @task(pool=CLICKHOUSE_POOL, trigger_rule=TriggerRule.ALL_DONE)
     def summarize(wallet_kwargs: list[dict[str, Any]] | None, **context: Any) -> dict[str, Any]:
-        """Per-wallet fill counts and date range; fail naming every wallet that did not finish."""
+        """Per-wallet fill counts (the loaders' ledger) and date range; fail naming every wallet that
+        did not finish."""
         from clob_pipeline.hooks.clickhouse import ClickHouseHook
 
         started = time.monotonic()
@@ -125,11 +126,14 @@ def clob_backfill() -> None:
                 for r in ch.query_file_dicts("state/run_checkpoints.sql", {"run_id": context["run_id"]})
                 if r["done"]
             }
-            report = ch.query_file_dicts("report/fills_by_wallet.sql", {"fills_table": STAGING_FILLS_TABLE, "wallets": wallets})
+            report = ch.query_file_dicts(
+                "report/run_fills_by_wallet.sql", {"fills_table": STAGING_FILLS_TABLE, "wallets": wallets}
+            )
         for row in report:
             cp = done.get(row["wallet"], {})
+            fill_range = f"{row['first_fill']}..{row['last_fill']}" if row["fills"] else "none"
             print(
-                f"{row['wallet']}: fills={row['fills']} range={row['first_fill']}..{row['last_fill']} "
+                f"{row['wallet']}: fills={row['fills']} range={fill_range} "
                 f"inserted_this_run={cp.get('rows_inserted', 0)} pages={cp.get('pages', 0)}"
             )
         unfinished = [w for w in wallets if w not in done]

@@ -27,6 +27,7 @@ BENCH = ROOT / ".data" / "bench"
 def bench_load_vs_raw(n: int) -> None:
     import pyarrow as pa
 
+    from clob_pipeline.config import batch_rows
     from clob_pipeline.fills.arrow import with_ingested_at
     from clob_pipeline.fills.columnar import page_table
     from clob_pipeline.fills.normalize import DataApiFillNormalizer
@@ -44,7 +45,7 @@ def bench_load_vs_raw(n: int) -> None:
     wallet = dataset.wallets[0]
     rows = [data_api_row(f) for f in dataset.visible_fills(wallet)]
     pages = [rows[i : i + 1000] for i in range(0, len(rows), 1000)]
-    batch = 20_000
+    batch = batch_rows()  # the pipeline's insert batch
     normalizer = DataApiFillNormalizer(wallet, wallet)
     prepared = pa.concat_tables([page_table(normalizer, page) for page in pages])
     arrow_batches = [with_ingested_at(prepared.slice(i, batch), 0).combine_chunks() for i in range(0, len(rows), batch)]

@@ -33,3 +33,15 @@ def physical_and_final_counts(table: str = "clob_fills_v2") -> tuple[int, int]:
     raw = ch_rows("SELECT count() FROM {db:Identifier}.{t:Identifier}", {"t": table})[0][0]
     final = ch_rows("SELECT count() FROM {db:Identifier}.{t:Identifier} FINAL", {"t": table})[0][0]
     return raw, final
+
+
+def ledger_and_table_counts(table: str = "clob_fills_v2") -> tuple[dict[str, int], dict[str, int]]:
+    """Per-wallet fill counts the loaders recorded for ``table`` vs the table's own (FINAL) counts."""
+    ledger = ch_rows(
+        "SELECT wallet, argMax(fills_total, updated_at) FROM {db:Identifier}.wallet_sync_state "
+        "WHERE table_uuid = (SELECT uuid FROM system.tables WHERE database = {db:String} AND name = {t:String}) "
+        "GROUP BY wallet",
+        {"t": table},
+    )
+    stored = ch_rows("SELECT proxy_wallet, count() FROM {db:Identifier}.{t:Identifier} FINAL GROUP BY proxy_wallet", {"t": table})
+    return dict(ledger), dict(stored)

@@ -8,16 +8,26 @@ import time
 import pytest
 from airflow.sdk import DagRunState
 from conftest import ch_rows
-from fills_truth import expected_fills, physical_and_final_counts, stored_fills
+from fills_truth import expected_fills, ledger_and_table_counts, physical_and_final_counts, stored_fills
 
 
-def test_backfill_stores_exactly_the_emulators_fills_and_a_rerun_changes_nothing(database, emulator, run_dag):
+def test_backfill_stores_exactly_the_emulators_fills_and_a_rerun_changes_nothing(database, emulator, run_dag, capfd):
     wallets = emulator.dataset.wallets
+    capfd.readouterr()
     dr = run_dag("clob_backfill", {"lookback": "all", "wallets": wallets})
     assert dr.state == DagRunState.SUCCESS
     expected = expected_fills(emulator, wallets)
     assert sum(expected.values()) > 800 and max(expected.values()) >= 2  # includes identical fills in one tx
     assert stored_fills() == expected
+    ledger, table_counts = ledger_and_table_counts()
+    assert ledger == table_counts and len(ledger) == len(wallets)  # the loaders' counts are the table's
+    out = capfd.readouterr().out
+    summary = [line for line in out.splitlines() if "backfill summary:" in line]
+    n = sum(expected.values())
+    counts = f"wallets={len(wallets)} finished={len(wallets)} fills_in_clob_fills_v2={n} inserted_this_run={n}"
+    assert summary and counts in summary[-1]
+    busiest = max(table_counts, key=table_counts.get)
+    assert any(line.startswith(f"{busiest}: fills={table_counts[busiest]} range=20") for line in out.splitlines())
     ids_before = ch_rows("SELECT groupArraySorted(100000)(fill_id) FROM {db:Identifier}.clob_fills_v2")[0][0]
     raw, final = physical_and_final_counts()
     assert raw == final == sum(expected.values())
@@ -57,6 +67,8 @@ def test_a_run_killed_midway_resumes_from_its_checkpoint(database, emulator_fact
     assert stored_fills() == expected_fills(emu, emu.dataset.wallets)
     raw, final = physical_and_final_counts()
     assert raw == final
+    ledger, table_counts = ledger_and_table_counts()
+    assert ledger == table_counts  # the retry counted what the killed try had stored, once
     pages_full_read = math.ceil(len(emu.dataset.visible_fills(victim)) / 100) + 1
     requests = emu.stats()[f"/trades?user={victim}"]
     assert requests < 6 + pages_full_read, "the retry started over instead of resuming"
@@ -68,6 +80,8 @@ def test_clob_source_signs_requests_and_stores_the_owners_fills(database, emulat
     assert dr.state == DagRunState.SUCCESS
     assert stored_fills() == expected_fills(emulator, [funder])
     assert ch_rows("SELECT DISTINCT source FROM {db:Identifier}.clob_fills_v2")[0][0] == "clob"
+    ledger, table_counts = ledger_and_table_counts()
+    assert ledger == table_counts
 
 
 def test_bad_params_fail_before_anything_is_written(database, emulator, run_dag):

@@ -47,15 +47,19 @@ def test_schema_is_idempotent_atomic_and_matches_the_fill_layout(database):
         columns = ch.query_rows(
             "SELECT name FROM system.columns WHERE database = {db:String} AND table = 'clob_fills_v2' ORDER BY position"
         )
+        create = ch.query_rows(
+            "SELECT create_table_query FROM system.tables WHERE database = {db:String} AND name = 'clob_fills_v2'"
+        )[0][0]
     assert engine == "Atomic"
     assert tuple(c for (c,) in columns) == FILL_COLUMNS
+    assert "vertical_merge_algorithm_min_rows_to_activate = 1" in create  # every merge reads one column at a time
 
 
 def test_parameters_are_bound_not_formatted(database):
     with ClickHouseHook() as ch:
         ensure_schema(ch)
         evil = "x'); DROP TABLE clob_fills_v2; --"
-        assert ch.query_file("fills/wallet_fill_stats.sql", {"fills_table": "clob_fills_v2", "wallet": evil})[0][0] == 0
+        assert ch.query_file("fills/wallets_fill_stats.sql", {"fills_table": "clob_fills_v2", "wallets": [evil]}) == []
         assert ch.query_rows("EXISTS TABLE {db:Identifier}.clob_fills_v2")[0][0] == 1
 
 
@@ -65,15 +69,16 @@ def test_writer_skips_stored_fills_and_keeps_newer_versions(database):
         writer = FillBatchWriter(ch, "clob_fills_v2", WALLET, background=False)
         writer.add(fills_to_arrow([fill("a", 1_700_000_000), fill("b", 1_700_000_100, version=1, status="MATCHED")], 0))
         writer.flush()
-        assert writer.rows_inserted == 2
+        assert writer.rows_inserted == 2 and writer.ids_added == 2 and writer.newest_ms == 1_700_000_100_000
         again = FillBatchWriter(ch, "clob_fills_v2", WALLET, background=False)
         again.add(fills_to_arrow([fill("a", 1_700_000_000), fill("b", 1_700_000_100, version=1, status="MATCHED")], 0))
         again.flush()
         assert again.rows_inserted == 0 and again.rows_skipped == 2  # a repeated run writes nothing
+        assert again.ids_added == 0 and again.newest_ms == 1_700_000_100_000
         newer = FillBatchWriter(ch, "clob_fills_v2", WALLET, background=False)
         newer.add(fills_to_arrow([fill("b", 1_700_000_100, version=2, status="CONFIRMED")], 0))
         newer.flush()
-        assert newer.rows_inserted == 1
+        assert newer.rows_inserted == 1 and newer.ids_added == 0  # a newer version replaces, adds no fill
         rows = ch.query_rows("SELECT fill_id, status FROM {db:Identifier}.clob_fills_v2 FINAL ORDER BY fill_id")
     assert rows == [("a", ""), ("b", "CONFIRMED")]
 
@@ -84,7 +89,7 @@ def test_writer_deduplicates_within_its_buffer(database):
         writer = FillBatchWriter(ch, "clob_fills_v2", WALLET, background=False)
         writer.add(fills_to_arrow([fill("a", 1_700_000_000), fill("a", 1_700_000_000)], 0))
         writer.flush()
-        assert writer.rows_inserted == 1
+        assert writer.rows_inserted == 1 and writer.ids_added == 1
         assert ch.query_rows("SELECT count() FROM {db:Identifier}.clob_fills_v2")[0][0] == 1
 
 
@@ -116,3 +121,14 @@ def test_background_writer_raises_the_insert_error(database):
         with pytest.raises(Exception, match="no_such_table"):
             writer.close()
     assert called == []  # the checkpoint never claims a batch that failed
+
+
+def test_an_embedded_hook_checks_running_merges_before_it_closes(database):
+    with ClickHouseHook() as ch:
+        ensure_schema(ch)
+        for batch in range(4):  # four parts: the engine may start merging them at once
+            ch.insert_arrow("clob_fills_v2", fills_to_arrow([fill(f"m{batch}", 1_700_000_000 + batch)], 0))
+        wait = ch.let_merges_finish(30)
+        assert wait is not None and wait.still_running == 0
+        assert ch.query_file("engine/running_merges.sql") == [(0,)]
+        assert ch.let_merges_finish(0) is None  # 0 disables the wait

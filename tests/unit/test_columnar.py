@@ -13,7 +13,13 @@ import pytest
 from api_rows import EOA, WALLET
 from api_rows import data_api_row as row
 
-from clob_pipeline.fills.arrow import fills_to_arrow, latest_per_fill_id, only_new_versions, with_ingested_at
+from clob_pipeline.fills.arrow import (
+    fills_to_arrow,
+    latest_per_fill_id,
+    only_new_versions,
+    unstored_ids,
+    with_ingested_at,
+)
 from clob_pipeline.fills.columnar import data_api_page_fast, page_table
 from clob_pipeline.fills.normalize import DataApiFillNormalizer, MalformedFillError
 from polymarket_emulator.dataset import build_dataset
@@ -157,6 +163,14 @@ def test_only_new_versions_drops_stored_fills_and_keeps_newer_ones():
     stored = [("a", 1), ("b", 0), ("z", 9)]
     assert only_new_versions(incoming, stored)["fill_id"].to_pylist() == ["b", "c"]
     assert only_new_versions(incoming, []) is incoming
+
+
+def test_unstored_ids_counts_new_fills_but_not_newer_versions_of_stored_ones():
+    stored = [("a", 1), ("b", 0), ("z", 9)]
+    new = only_new_versions(batch(("a", 1), ("b", 1), ("c", 0), ("d", 0)), stored)  # b (newer), c, d
+    assert unstored_ids(new, stored) == 2
+    assert unstored_ids(new, []) == 3
+    assert unstored_ids(batch(("a", 2)).slice(0, 0), stored) == 0
 
 
 def test_with_ingested_at_sets_every_row():

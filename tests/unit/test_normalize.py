@@ -93,6 +93,16 @@ def test_clob_taker_trade_is_one_fill_keyed_by_trade_id():
     assert fill.status == "CONFIRMED" and fill.version == 1_700_000_005_000
 
 
+def test_a_later_status_of_a_clob_trade_keeps_its_fill_id_and_timestamp():
+    """Versions of one fill share its timestamp: the writer's time-range lookup of stored fills and
+    FINAL without merging across monthly partitions both rely on it."""
+    normalizer = ClobFillNormalizer(WALLET, EOA)
+    [matched] = normalizer.normalize_trade(trade(status="TRADE_STATUS_MATCHED", last_update="1700000001"))
+    [confirmed] = normalizer.normalize_trade(trade(last_update="1800000000"))
+    assert confirmed.fill_id == matched.fill_id and confirmed.timestamp_ms == matched.timestamp_ms
+    assert confirmed.version > matched.version
+
+
 def test_clob_maker_trade_yields_only_the_wallets_maker_orders():
     orders = [
         {

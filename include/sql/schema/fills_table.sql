@@ -27,3 +27,11 @@ CREATE TABLE IF NOT EXISTS {db:Identifier}.{fills_table:Identifier}
 ENGINE = ReplacingMergeTree(version)
 PARTITION BY toYYYYMM(timestamp)
 ORDER BY (proxy_wallet, fill_id);
+
+-- Vertical merges for every merge, not only above 131,072 rows: a horizontal merge reads all 18
+-- columns of every source part at once (measured on chDB: ~140 MB for six 20k-row parts), a
+-- vertical one reads the sorting key and then one column at a time (~40 MB). As an ALTER so that
+-- tables created before this setting get it too (a no-op when set).
+ALTER TABLE {db:Identifier}.{fills_table:Identifier}
+    MODIFY SETTING vertical_merge_algorithm_min_rows_to_activate = 1,
+                   vertical_merge_algorithm_min_columns_to_activate = 1;

@@ -92,6 +92,16 @@ def only_new_versions(batch: pa.Table, stored: Sequence[tuple[str, int]]) -> pa.
     return batch.filter(pc.fill_null(newer, True))
 
 
+def unstored_ids(rows: pa.Table, stored: Sequence[tuple[str, int]]) -> int:
+    """How many of ``rows``' fill ids (one row per id) are not among the ``stored`` rows: by how
+    much inserting ``rows`` grows the wallet's deduplicated fill count. Newer versions of stored
+    fills replace a row and add nothing."""
+    if not stored or not rows.num_rows:
+        return rows.num_rows
+    stored_ids = pa.array([fill_id for fill_id, _ in stored], pa.string())
+    return rows.num_rows - (pc.sum(pc.is_in(rows["fill_id"], value_set=stored_ids)).as_py() or 0)
+
+
 def with_ingested_at(batch: pa.Table, ingested_at_ms: int) -> pa.Table:
     """The batch with every row's ``ingested_at`` set to one store time."""
     column = ARROW_SCHEMA.get_field_index("ingested_at")

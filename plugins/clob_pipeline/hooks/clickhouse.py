@@ -15,7 +15,9 @@ runs every DDL statement ``ON CLUSTER`` with Replicated engines (see ``cluster_d
 may not exist yet when the first task runs. The hook adds ``db`` to every parameter set.
 
 chDB allows one process per data folder, so close the hook (``with ClickHouseHook() as ch:``) as
-soon as a task is done with it; tasks that use it share a one-slot pool.
+soon as a task is done with it; tasks that use it share a one-slot pool. Closing an embedded hook
+first lets the database's running merges finish (``hooks/merge_wait.py``), unless the ``with``
+block is left by an error.
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ from airflow.providers.clickhousedb.hooks.clickhouse import ClickHouseConnection
 from airflow.providers.clickhousedb.hooks.clickhouse import ClickHouseHook as ProviderClickHouseHook
 
 from clob_pipeline.cluster_ddl import for_cluster
-from clob_pipeline.config import CLICKHOUSE_CONN_ID, DEFAULT_DATABASE
+from clob_pipeline.config import CLICKHOUSE_CONN_ID, DEFAULT_DATABASE, chdb_merge_wait_s
+from clob_pipeline.hooks.merge_wait import MergeWait, wait_for_merges
 from clob_pipeline.sql_files import read_sql, split_statements
 
 if TYPE_CHECKING:
@@ -89,16 +92,52 @@ class ClickHouseHook(ProviderClickHouseHook):
         """DB-API connection for common-sql; a client of its own that DbApiHook closes."""
         return ClickHouseConnection(self._new_client())
 
-    def close(self) -> None:
-        if self._client is not None:
+    def close(self, wait_for_merges: bool = True) -> None:
+        """Close the client; an embedded engine first lets running merges finish (bounded wait)."""
+        if self._client is None:
+            return
+        try:
+            if wait_for_merges and self.chdb_path:
+                self.let_merges_finish(chdb_merge_wait_s())
+        finally:
             self._client.close()
             self._client = None
+
+    def let_merges_finish(self, timeout_s: float) -> MergeWait | None:
+        """Wait up to ``timeout_s`` for the database's running merges; log the wait if it was one.
+
+        A failure to look is logged, never raised: the hook is closing and the task's outcome
+        must not depend on it (a cancelled merge loses no data; it runs again later).
+        """
+        if timeout_s <= 0:
+            return None
+        try:
+            wait = wait_for_merges(lambda: self.query_file("engine/running_merges.sql")[0][0], timeout_s)
+        except Exception as err:  # noqa: BLE001 - see docstring
+            self.log.warning("could not check running merges before closing %s: %s", self.backend, err)
+            return None
+        if wait.still_running:
+            self.log.warning(
+                "%d merge(s) still running in %s after %.1fs; closing anyway: they are cancelled and run again "
+                "the next time the engine opens (no data is affected). Raise CLOB_PIPELINE_CHDB_MERGE_WAIT_S to wait longer.",
+                wait.still_running,
+                self.backend,
+                wait.waited_s,
+            )
+        elif wait.running_at_start:
+            self.log.info(
+                "waited %.1fs for %d running merge(s) in %s before closing the engine",
+                wait.waited_s,
+                wait.running_at_start,
+                self.backend,
+            )
+        return wait
 
     def __enter__(self) -> ClickHouseHook:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        self.close(wait_for_merges=exc_type is None)
 
     # --- helpers -----------------------------------------------------------------------------
     def _params(self, parameters: Mapping[str, Any] | None) -> dict[str, Any]:

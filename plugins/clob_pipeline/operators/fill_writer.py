@@ -6,6 +6,9 @@ which of the batch's fill ids the wallet already has in the batch's time range (
 per batch) and inserts only fills that are new or carry a higher ``version``. A repeated run then
 leaves the table exactly as a single clean run would; the engine's dedup remains the safety net
 for two writers racing on one wallet.
+
+The same lookup tells the writer how many fill ids it added and the newest timestamp it stored,
+so the loader can update the wallet's count without a second ``FINAL`` scan of the wallet.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from clob_pipeline.fills.arrow import latest_per_fill_id, only_new_versions, with_ingested_at
+from clob_pipeline.fills.arrow import latest_per_fill_id, only_new_versions, unstored_ids, with_ingested_at
 
 if TYPE_CHECKING:
     from clob_pipeline.hooks.clickhouse import ClickHouseHook
@@ -62,6 +65,10 @@ class FillBatchWriter:
         self._inflight: Future | None = None
         self.rows_inserted = 0
         self.rows_skipped = 0
+        # fill ids the table did not have before (newer versions of stored fills are not counted)
+        self.ids_added = 0
+        # newest fill timestamp (ms) of every stored batch, inserted or already there; None if none
+        self.newest_ms: int | None = None
 
     @property
     def pending(self) -> int:
@@ -114,6 +121,9 @@ class FillBatchWriter:
                 self.ch.insert_arrow(self.table, with_ingested_at(new, int(time.time() * 1000)))
             self.rows_inserted += new.num_rows
             self.rows_skipped += batch.num_rows - new.num_rows
+            self.ids_added += unstored_ids(new, stored)
+            newest = bounds["max"].as_py()
+            self.newest_ms = newest if self.newest_ms is None else max(self.newest_ms, newest)
         if on_stored is not None:
             on_stored()
         # With the collector paused, reference cycles left by HTTP responses would pile up for the

@@ -312,15 +312,14 @@ class PolymarketFillsToClickHouseOperator(BaseOperator):
                 writer.close()
             save_checkpoint(0, CLOB_END_CURSOR, done=True)
 
-        # The watermark and the count are measured from the table after the inserts, so a retry
-        # that skipped already-stored rows still records the truth (nothing inserted: unchanged).
-        if writer.rows_inserted:
-            fills_total, newest_ms = ch.query_file("fills/wallet_fill_stats.sql", {"fills_table": fills_table, "wallet": wallet})[
-                0
-            ]
-        else:
-            fills_total, newest_ms = stored_before, newest_before_ms
-        new_watermark_ms = max(old_watermark_ms or 0, newest_ms or 0) if fills_total else 0
+        # The count is the one measured (FINAL) when the task started plus the fill ids the writer
+        # found missing and inserted; a retry measures again and skips what is stored, so it records
+        # the truth too. This spares a second FINAL scan of the wallet (on chDB about 50-100 MB and
+        # 0.2 s per million fills); promotion's counts_match_sync_state check compares these ledger
+        # counts with the table before anything goes live.
+        fills_total = stored_before + writer.ids_added
+        newest_ms = max(newest_before_ms or 0, writer.newest_ms or 0)
+        new_watermark_ms = max(old_watermark_ms or 0, newest_ms) if fills_total else 0
         ch.run_sql_file(
             "state/write_sync_state.sql",
             {
