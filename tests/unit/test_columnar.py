@@ -17,7 +17,6 @@ from clob_pipeline.fills.arrow import (
     fills_to_arrow,
     latest_per_fill_id,
     only_new_versions,
-    unstored_ids,
     with_ingested_at,
 )
 from clob_pipeline.fills.columnar import data_api_page_fast, page_table
@@ -161,16 +160,16 @@ def test_latest_per_fill_id_keeps_the_highest_version_and_the_later_row_on_ties(
 def test_only_new_versions_drops_stored_fills_and_keeps_newer_ones():
     incoming = batch(("a", 1), ("b", 1), ("c", 0))
     stored = [("a", 1), ("b", 0), ("z", 9)]
-    assert only_new_versions(incoming, stored)["fill_id"].to_pylist() == ["b", "c"]
-    assert only_new_versions(incoming, []) is incoming
+    assert only_new_versions(incoming, stored).rows["fill_id"].to_pylist() == ["b", "c"]
+    assert only_new_versions(incoming, []).rows is incoming
 
 
-def test_unstored_ids_counts_new_fills_but_not_newer_versions_of_stored_ones():
+def test_new_ids_counts_new_fills_but_not_newer_versions_of_stored_ones():
     stored = [("a", 1), ("b", 0), ("z", 9)]
     new = only_new_versions(batch(("a", 1), ("b", 1), ("c", 0), ("d", 0)), stored)  # b (newer), c, d
-    assert unstored_ids(new, stored) == 2
-    assert unstored_ids(new, []) == 3
-    assert unstored_ids(batch(("a", 2)).slice(0, 0), stored) == 0
+    assert new.rows.num_rows == 3 and new.new_ids == 2
+    assert only_new_versions(new.rows, []).new_ids == 3
+    assert only_new_versions(batch(("a", 2)).slice(0, 0), stored).new_ids == 0
 
 
 def test_with_ingested_at_sets_every_row():

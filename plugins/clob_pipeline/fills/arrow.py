@@ -8,6 +8,7 @@ of from Python ``Decimal`` objects (the slowest part of building a batch otherwi
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 import pyarrow as pa
@@ -80,26 +81,24 @@ def latest_per_fill_id(batch: pa.Table) -> pa.Table:
     return batch.take(pa.array(sorted(keep.values()), type=pa.int64()))
 
 
-def only_new_versions(batch: pa.Table, stored: Sequence[tuple[str, int]]) -> pa.Table:
-    """Rows of ``batch`` whose fill id is not among the ``stored`` (fill id, version) rows, or is
-    there with a lower version: what an idempotent insert still has to write."""
+class NewVersions(NamedTuple):
+    """What an idempotent insert of a batch still has to write."""
+
+    rows: pa.Table  # fills not stored yet, or stored with a lower version
+    new_ids: int  # how many of ``rows`` are fill ids not stored at all: the count's growth
+
+
+def only_new_versions(batch: pa.Table, stored: Sequence[tuple[str, int]]) -> NewVersions:
+    """Rows of ``batch`` (one row per fill id) whose fill id is not among the ``stored`` (fill id,
+    version) rows, or is there with a lower version; and how many of them are new fill ids (a
+    newer version of a stored fill replaces a row and adds nothing to the wallet's count)."""
     if not stored:
-        return batch
+        return NewVersions(batch, batch.num_rows)
     stored_ids = pa.array([fill_id for fill_id, _ in stored], pa.string())
     stored_versions = pa.array([version for _, version in stored], pa.uint64())
     position = pc.index_in(batch["fill_id"], value_set=stored_ids)
     newer = pc.greater(batch["version"], pc.take(stored_versions, position))
-    return batch.filter(pc.fill_null(newer, True))
-
-
-def unstored_ids(rows: pa.Table, stored: Sequence[tuple[str, int]]) -> int:
-    """How many of ``rows``' fill ids (one row per id) are not among the ``stored`` rows: by how
-    much inserting ``rows`` grows the wallet's deduplicated fill count. Newer versions of stored
-    fills replace a row and add nothing."""
-    if not stored or not rows.num_rows:
-        return rows.num_rows
-    stored_ids = pa.array([fill_id for fill_id, _ in stored], pa.string())
-    return rows.num_rows - (pc.sum(pc.is_in(rows["fill_id"], value_set=stored_ids)).as_py() or 0)
+    return NewVersions(batch.filter(pc.fill_null(newer, True)), position.null_count)
 
 
 def with_ingested_at(batch: pa.Table, ingested_at_ms: int) -> pa.Table:

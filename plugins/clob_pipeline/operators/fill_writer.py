@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from clob_pipeline.fills.arrow import latest_per_fill_id, only_new_versions, unstored_ids, with_ingested_at
+from clob_pipeline.fills.arrow import latest_per_fill_id, only_new_versions, with_ingested_at
 
 if TYPE_CHECKING:
     from clob_pipeline.hooks.clickhouse import ClickHouseHook
@@ -116,12 +116,12 @@ class FillBatchWriter:
                     "hi_ms": bounds["max"].as_py(),
                 },
             )
-            new = only_new_versions(batch, stored)
+            new, new_ids = only_new_versions(batch, stored)
             if new.num_rows:
                 self.ch.insert_arrow(self.table, with_ingested_at(new, int(time.time() * 1000)))
             self.rows_inserted += new.num_rows
             self.rows_skipped += batch.num_rows - new.num_rows
-            self.ids_added += unstored_ids(new, stored)
+            self.ids_added += new_ids
             newest = bounds["max"].as_py()
             self.newest_ms = newest if self.newest_ms is None else max(self.newest_ms, newest)
         if on_stored is not None:

@@ -318,8 +318,7 @@ class PolymarketFillsToClickHouseOperator(BaseOperator):
         # 0.2 s per million fills); promotion's counts_match_sync_state check compares these ledger
         # counts with the table before anything goes live.
         fills_total = stored_before + writer.ids_added
-        newest_ms = max(newest_before_ms or 0, writer.newest_ms or 0)
-        new_watermark_ms = max(old_watermark_ms or 0, newest_ms) if fills_total else 0
+        new_watermark_ms = max(newest_before_ms or 0, writer.newest_ms or 0) if fills_total else 0
         ch.run_sql_file(
             "state/write_sync_state.sql",
             {
