@@ -8,8 +8,8 @@ from airflow.sdk import TriggerRule, task
 from airflow.sdk.exceptions import AirflowFailException
 
 from clob_pipeline.config import CLICKHOUSE_POOL, STAGING_FILLS_TABLE, STAGING_PROXY_TABLE
-from clob_pipeline.operators.clickhouse import ClickHouseSqlOperator
 from clob_pipeline.operators.fills_transfer import PolymarketFillsToClickHouseOperator
+from clob_pipeline.operators.schema_upgrade import EnsureSchemaOperator
 
 # Idempotent DDL, in order: database, fills table, mapping table, state tables. A tuple: Airflow
 # resolves a list of ``.sql`` names in place (names become file texts), so each operator gets a copy.
@@ -23,9 +23,10 @@ SCHEMA_FILES = (
 )
 
 
-def ensure_schema_task(fills_table: str = STAGING_FILLS_TABLE, proxy_table: str = STAGING_PROXY_TABLE) -> ClickHouseSqlOperator:
-    """``ensure_schema``: create the bundle database and tables if missing (safe to re-run)."""
-    return ClickHouseSqlOperator(
+def ensure_schema_task(fills_table: str = STAGING_FILLS_TABLE, proxy_table: str = STAGING_PROXY_TABLE) -> EnsureSchemaOperator:
+    """``ensure_schema``: create the bundle database and tables if missing, upgrade older fills
+    tables (safe to re-run)."""
+    return EnsureSchemaOperator(
         task_id="ensure_schema",
         sql=list(SCHEMA_FILES),
         parameters={"fills_table": fills_table, "proxy_table": proxy_table},

@@ -1,7 +1,10 @@
 -- A fills table (staging clob_fills_v2; production clob_fills has the same layout).
 -- ReplacingMergeTree(version): one row per fill_id after merges / with FINAL; a CLOB trade's later
--- status (higher last_update) replaces the earlier one. Loaders also skip fills already stored, so
--- re-runs add no rows at all. Column order matches clob_pipeline/fills/schema.py.
+-- status (higher last_update) replaces the earlier one, and the CLOB's row of a fill replaces the
+-- Data API's (version 0). Loaders skip fills already stored at that version, so re-runs add no rows.
+-- fill_id is the fill's content plus its rank among identical fills of its second
+-- (clob_pipeline/fills/identity.py); copies = how many fills of that content the source served in
+-- that second. Column order matches clob_pipeline/fills/schema.py.
 CREATE TABLE IF NOT EXISTS {db:Identifier}.{fills_table:Identifier}
 (
     fill_id          String,
@@ -18,9 +21,11 @@ CREATE TABLE IF NOT EXISTS {db:Identifier}.{fills_table:Identifier}
     timestamp        DateTime64(3, 'UTC'),
     transaction_hash String,
     trade_id         String,
+    maker_order_id   String,
     trader_side      LowCardinality(String),
     status           LowCardinality(String),
     version          UInt64,
+    copies           UInt32,
     ingested_at      DateTime64(3, 'UTC'),
     INDEX ts_minmax timestamp TYPE minmax GRANULARITY 1
 )

@@ -32,9 +32,11 @@ ARROW_SCHEMA = pa.schema(
         ("timestamp", pa.timestamp("ms", tz="UTC")),
         ("transaction_hash", pa.string()),
         ("trade_id", pa.string()),
+        ("maker_order_id", pa.string()),
         ("trader_side", pa.string()),
         ("status", pa.string()),
         ("version", pa.uint64()),
+        ("copies", pa.uint32()),
         ("ingested_at", pa.timestamp("ms", tz="UTC")),
     ]
 )

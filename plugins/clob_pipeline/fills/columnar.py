@@ -2,22 +2,20 @@
 
 Why it exists: normalising Data API rows one by one into Python tuples cost more than ClickHouse's
 own insert of the same rows (issue #2's load ratio). Here a page becomes an Arrow struct array in
-one C++ pass, is validated with vectorised checks, and its fill ids come from the same formula
-as the per-row path in ``normalize.py`` (the reference).
+one C++ pass and is validated with vectorised checks; the per-row path in ``normalize.py`` is the
+reference. Either way the batch gets its fill ids from ``identity.with_identity``, the one
+formula for every source.
 
 A page the vectorised checks cannot vouch for -- a missing or mistyped field, a bad value, or an
 odd but valid form such as a decimal string, a lower-case side or a JSON ``true`` where a number
 belongs -- goes through the per-row normaliser instead, which accepts it or raises
-``MalformedFillError`` naming the field, the rule and the value. The fast path changes no state
-before it has accepted the whole page, and both paths share the occurrence counters, so a fill's
-id never depends on which path its page took (``tests/unit/test_columnar.py`` holds them equal).
+``MalformedFillError`` naming the field, the rule and the value. ``tests/unit/test_columnar.py``
+holds the two paths equal, table for table.
 """
 
 from __future__ import annotations
 
-import binascii
 from collections.abc import Sequence
-from hashlib import blake2b
 from typing import Any
 
 import numpy as np
@@ -25,6 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from clob_pipeline.fills.arrow import ARROW_SCHEMA, fills_to_arrow, micro_to_decimal128
+from clob_pipeline.fills.identity import with_identity
 from clob_pipeline.fills.normalize import MICRO, MS_THRESHOLD, SIDES, ClobFillNormalizer, DataApiFillNormalizer
 
 # The Data API fields a fill is built from, in the types the fast path accepts.
@@ -50,28 +49,16 @@ _INT16 = (-(2**15), 2**15 - 1)
 
 
 def page_table(normalizer: DataApiFillNormalizer | ClobFillNormalizer, rows: Sequence[Any]) -> pa.Table:
-    """One API page as an Arrow fills batch (``ingested_at`` is set when the batch is stored)."""
-    if isinstance(normalizer, DataApiFillNormalizer) and rows:
-        table = data_api_page_fast(normalizer, rows)
-        if table is not None:
-            return table
-    return fills_to_arrow(normalizer.normalize_page(rows), 0)
+    """Whole seconds of API rows as an Arrow fills batch with fill ids (``ingested_at`` is set when
+    the batch is stored)."""
+    table = data_api_page_fast(normalizer, rows) if isinstance(normalizer, DataApiFillNormalizer) and rows else None
+    if table is None:
+        table = fills_to_arrow(normalizer.normalize_page(rows), 0)
+    return with_identity(table)
 
 
 def _constant(value: Any, type_: pa.DataType, n: int) -> pa.Array:
     return pa.repeat(pa.scalar(value, type_), n)
-
-
-def hex_ids(messages: list[bytes]) -> pa.Array:
-    """``blake2b(message, digest_size=16).hexdigest()`` of each message, as an Arrow string array.
-
-    The hex text is produced for all rows at once (one ``hexlify`` of the joined digests, fixed
-    32-byte offsets) instead of one Python string per row.
-    """
-    n = len(messages)
-    digests = b"".join([blake2b(m, digest_size=16).digest() for m in messages])
-    offsets = np.arange(0, 32 * (n + 1), 32, dtype=np.int32)
-    return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(binascii.hexlify(digests))])
 
 
 def data_api_page_fast(normalizer: DataApiFillNormalizer, rows: Sequence[Any]) -> pa.Table | None:
@@ -113,27 +100,11 @@ def data_api_page_fast(normalizer: DataApiFillNormalizer, rows: Sequence[Any]) -
     if price_u.max() > MICRO:  # the per-row rule: a price is between 0 and 1
         return None
     tx, cond = pc.ascii_lower(tx), pc.ascii_lower(cond)
-    wallet = normalizer.wallet
-    identity = pc.binary_join_element_wise(
-        wallet,
-        tx,
-        asset,
-        side,
-        pa.array(size_u).cast(pa.string()),
-        pa.array(price_u).cast(pa.string()),
-        pa.array(ts_ms).cast(pa.string()),
-        "|",
-    )
-    occurrences = page_occurrences(normalizer, ts_ms, identity)  # the page is accepted: state changes
-    if occurrences is None:
-        messages = pc.binary_join_element_wise(identity, "0", "|")
-    else:
-        messages = pc.binary_join_element_wise(identity, pa.array(occurrences).cast(pa.string()), "|")
-
+    empty = _constant("", pa.string(), n)
     arrays = [
-        hex_ids(messages.cast(pa.binary()).to_pylist()),
+        empty,  # fill_id: with_identity sets it
         _constant("data_api", pa.string(), n),
-        _constant(wallet, pa.string(), n),
+        _constant(normalizer.wallet, pa.string(), n),
         _constant(normalizer.user_eoa, pa.string(), n),
         cond,
         asset,
@@ -144,45 +115,13 @@ def data_api_page_fast(normalizer: DataApiFillNormalizer, rows: Sequence[Any]) -
         micro_to_decimal128(price_u, ARROW_SCHEMA.field("price").type),
         pa.array(ts_ms).cast(ARROW_SCHEMA.field("timestamp").type),
         tx,
-        _constant("", pa.string(), n),
-        _constant("", pa.string(), n),
-        _constant("", pa.string(), n),
+        empty,  # trade_id
+        empty,  # maker_order_id
+        empty,  # trader_side
+        empty,  # status
         _constant(0, pa.uint64(), n),
+        _constant(0, pa.uint32(), n),  # copies: with_identity sets it
         _constant(0, ARROW_SCHEMA.field("ingested_at").type, n),
     ]
     return pa.Table.from_arrays(arrays, schema=ARROW_SCHEMA)
 
-
-def page_occurrences(normalizer: DataApiFillNormalizer, ts_ms: np.ndarray, identity: pa.Array) -> np.ndarray | None:
-    """Occurrence numbers of a page's rows, as the per-row path counts them; None = all zero.
-
-    Only rows whose identity repeats within the page, or that continue the previous page's last
-    run of equal timestamps, can have a non-zero number; those few are counted in Python with
-    the per-row rule (counters restart at every change of timestamp). Leaves the normaliser's
-    counters where the per-row path would.
-    """
-    n = len(identity)
-    runs = np.concatenate(([0], np.cumsum(ts_ms[1:] != ts_ms[:-1])))
-    carried = normalizer.carried(int(ts_ms[0]))
-    codes = pc.dictionary_encode(identity).indices.to_numpy()
-    to_count = np.bincount(codes)[codes] > 1
-    if carried:
-        to_count |= runs == 0
-    occurrences = None
-    rows = np.flatnonzero(to_count)
-    if len(rows):
-        occurrences = np.zeros(n, dtype=np.int64)
-        counts, current_run, numbers = dict(carried), 0, []
-        for run, ident in zip(runs[rows].tolist(), identity.take(pa.array(rows)).to_pylist()):
-            if run != current_run:
-                counts, current_run = {}, run
-            number = counts.get(ident, 0)
-            counts[ident] = number + 1
-            numbers.append(number)
-        occurrences[rows] = numbers
-    last_run = runs[-1]
-    tail_counts = dict(carried) if last_run == 0 else {}
-    for ident in identity.slice(int(np.searchsorted(runs, last_run))).to_pylist():
-        tail_counts[ident] = tail_counts.get(ident, 0) + 1
-    normalizer.end_page(int(ts_ms[-1]), tail_counts)
-    return occurrences

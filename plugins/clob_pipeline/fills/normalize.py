@@ -1,17 +1,11 @@
-"""Turn Polymarket API rows into :class:`Fill` records with stable, unique fill ids.
-
-Why fill ids are built the way they are:
-
-- CLOB trades carry a trade id. A taker fill is that id; a wallet's maker fills inside a trade are
-  ``<trade id>:<maker order id>`` (one trade can match several maker orders of one wallet).
-- Data API rows have no id. The id is a hash of the fields that identify a fill (wallet,
-  transaction, asset, side, size, price, timestamp) plus an *occurrence number*: one transaction
-  can hold several fills of one wallet that agree on every field, and they must not collapse into
-  one. Identical rows share their timestamp, so every time window that returns one returns all of
-  them, and counting them inside one fetch stream is stable across re-runs and retries.
+"""Turn Polymarket API rows into :class:`Fill` records (content only; identity comes later).
 
 Every row is validated before anything is written; a bad row raises :class:`MalformedFillError`
-naming the field, the rule and the value.
+naming the field, the rule and the value. Fill ids are not made here: a fill's id depends on the
+other fills of its second (identical fills are ranked), so ``fills/identity.py`` assigns ids to
+whole seconds at once, for every source with one formula.
+
+The Data API per-row path here is the reference for the columnar fast path in ``columnar.py``.
 """
 
 from __future__ import annotations
@@ -19,7 +13,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
-from hashlib import blake2b
 from typing import Any
 
 from clob_pipeline.fills.schema import SIZE_SCALE, Fill
@@ -88,7 +81,7 @@ def _micro(row: Mapping[str, Any], field: str, ctx: str, *, key: str | None = No
     return micro
 
 
-def _timestamp_ms(value: Any, field: str, ctx: str) -> int:
+def timestamp_ms(value: Any, field: str, ctx: str) -> int:
     """Accept Unix seconds (int or numeric string) and, detected by magnitude, milliseconds."""
     if isinstance(value, bool):
         raise MalformedFillError(field, "must be Unix seconds", value, ctx)
@@ -112,60 +105,21 @@ _new_fill = Fill._make  # positional construction, cheaper than keyword argument
 
 
 class DataApiFillNormalizer:
-    """Normalises Data API ``/trades`` rows of one wallet, page after page.
-
-    Occurrence counters are kept only for the latest timestamp seen, because the API returns rows
-    newest first and identical rows share a timestamp: memory stays bounded by one timestamp's
-    rows however long the history is. Call :meth:`restart_window` when the fetcher re-reads a
-    window, so re-read rows get the same ids again (and are then skipped as already stored).
-
-    A fill's id is ``blake2b(f"{identity}|{occurrence}")`` where the *identity* string is
-    ``wallet|tx|asset|side|size|price|timestamp_ms`` (micro-units, milliseconds). This per-row path
-    is the reference; ``fills/columnar.py`` builds the same ids for whole pages and shares the
-    occurrence state through :meth:`next_occurrence`, :meth:`carried` and :meth:`end_page`.
-    """
+    """Normalises Data API ``/trades`` rows of one wallet (stateless: ids are assigned per batch)."""
 
     source = "data_api"
 
     def __init__(self, wallet: str, user_eoa: str) -> None:
         self.wallet = wallet
         self.user_eoa = user_eoa
-        self._counts: dict[str, int] = {}
-        self._counts_ts: int | None = None
-
-    def restart_window(self) -> None:
-        self._counts.clear()
-        self._counts_ts = None
-
-    def next_occurrence(self, ts_ms: int, identity: str) -> int:
-        """How many rows with this identity came before in the current run of ``ts_ms`` rows."""
-        if ts_ms != self._counts_ts:
-            self._counts.clear()
-            self._counts_ts = ts_ms
-        occurrence = self._counts.get(identity, 0)
-        self._counts[identity] = occurrence + 1
-        return occurrence
-
-    def carried(self, first_ts_ms: int) -> dict[str, int]:
-        """The counters a page starting at ``first_ts_ms`` continues (empty unless it continues
-        the last run of equal timestamps of the page before)."""
-        return dict(self._counts) if first_ts_ms == self._counts_ts else {}
-
-    def end_page(self, last_ts_ms: int, last_run_counts: dict[str, int]) -> None:
-        """Leave the counters as :meth:`next_occurrence` over a whole page would have: the counts
-        per identity in the page's last run of ``last_ts_ms`` rows."""
-        self._counts = last_run_counts
-        self._counts_ts = last_ts_ms
+        self.skipped = 0  # rows that are not fills to store (none for the Data API)
 
     def normalize(self, row: Mapping[str, Any]) -> Fill:
         fields = self._fast_fields(row) or self._checked_fields(row)
         ts_ms, tx, asset, condition_id, side, size, price, outcome, outcome_index = fields
-        identity = f"{self.wallet}|{tx}|{asset}|{side}|{size}|{price}|{ts_ms}"
-        occurrence = self.next_occurrence(ts_ms, identity)
-        fill_id = blake2b(f"{identity}|{occurrence}".encode(), digest_size=16).hexdigest()
         return _new_fill(
             (
-                fill_id,
+                "",
                 "data_api",
                 self.wallet,
                 self.user_eoa,
@@ -181,6 +135,8 @@ class DataApiFillNormalizer:
                 "",
                 "",
                 "",
+                "",
+                0,
                 0,
             )
         )
@@ -224,7 +180,7 @@ class DataApiFillNormalizer:
         ctx = f"wallet {self.wallet}, data_api row"
         if not isinstance(row, Mapping):
             raise MalformedFillError("row", "must be a JSON object", row, ctx)
-        ts_ms = _timestamp_ms(row.get("timestamp"), "timestamp", ctx)
+        ts_ms = timestamp_ms(row.get("timestamp"), "timestamp", ctx)
         tx = _text(row, "transactionHash", ctx).lower()
         asset = _text(row, "asset", ctx)
         condition_id = _text(row, "conditionId", ctx).lower()
@@ -243,6 +199,12 @@ class DataApiFillNormalizer:
         return [self.normalize(row) for row in rows]
 
 
+# CLOB statuses that are not (yet) a fill on chain: a failed trade never was one, and a trade
+# being retried may be re-mined under another transaction. Neither is stored; the next run's
+# overlap reads the trade again once it settles.
+_UNSETTLED = frozenset({"FAILED", "RETRYING"})
+
+
 class ClobFillNormalizer:
     """Normalises CLOB ``/data/trades`` trade objects into the key owner's fills.
 
@@ -250,6 +212,10 @@ class ClobFillNormalizer:
     order). Where it was a maker, its fills are the ``maker_orders`` entries whose
     ``maker_address`` is the wallet. ``version`` is ``last_update`` so a later status
     (MATCHED -> CONFIRMED) replaces the earlier row in the ReplacingMergeTree.
+
+    A fill's identity is its content (``fills/identity.py``), which needs the transaction hash:
+    trades without one yet, and failed or retrying trades, are counted in ``skipped`` and not
+    stored. The trade id and maker order id are kept as attributes.
     """
 
     source = "clob"
@@ -257,17 +223,15 @@ class ClobFillNormalizer:
     def __init__(self, wallet: str, user_eoa: str) -> None:
         self.wallet = wallet
         self.user_eoa = user_eoa
-
-    def restart_window(self) -> None:
-        """CLOB fill ids come from the API, so there is no per-window state."""
+        self.skipped = 0
 
     def normalize_trade(self, trade: Mapping[str, Any]) -> list[Fill]:
         ctx = f"wallet {self.wallet}, clob trade {trade.get('id')!r}" if isinstance(trade, Mapping) else ""
         if not isinstance(trade, Mapping):
             raise MalformedFillError("trade", "must be a JSON object", trade, ctx)
         trade_id = _text(trade, "id", ctx)
-        ts_ms = _timestamp_ms(trade.get("match_time"), "match_time", ctx)
-        version = int(_timestamp_ms(trade.get("last_update") or trade.get("match_time"), "last_update", ctx))
+        ts_ms = timestamp_ms(trade.get("match_time"), "match_time", ctx)
+        version = int(timestamp_ms(trade.get("last_update") or trade.get("match_time"), "last_update", ctx))
         status = _text(trade, "status", ctx, required=False).upper().removeprefix("TRADE_STATUS_")
         market = _text(trade, "market", ctx).lower()
         tx = _text(trade, "transaction_hash", ctx, required=False).lower()
@@ -275,31 +239,45 @@ class ClobFillNormalizer:
         trader_side = (trade.get("trader_side") or "").upper()
         if trader_side not in ("TAKER", "MAKER"):
             raise MalformedFillError("trader_side", "must be TAKER or MAKER", trade.get("trader_side"), ctx)
+        if not tx or status in _UNSETTLED:
+            self.skipped += 1
+            return []
+        outcome_index = int(trade.get("outcome_index", -1) if trade.get("outcome_index") is not None else -1)
 
-        common = dict(
-            source=self.source,
-            proxy_wallet=self.wallet,
-            user_eoa=self.user_eoa,
-            condition_id=market,
-            timestamp_ms=ts_ms,
-            transaction_hash=tx,
-            trade_id=trade_id,
-            trader_side=trader_side,
-            status=status,
-            version=version,
-            outcome_index=int(trade.get("outcome_index", -1) if trade.get("outcome_index") is not None else -1),
-        )
+        def fill(asset: str, side: str, outcome: str, size: int, price: int, maker_order_id: str) -> Fill:
+            return _new_fill(
+                (
+                    "",
+                    self.source,
+                    self.wallet,
+                    self.user_eoa,
+                    market,
+                    asset,
+                    side,
+                    outcome,
+                    outcome_index,
+                    size,
+                    price,
+                    ts_ms,
+                    tx,
+                    trade_id,
+                    maker_order_id,
+                    trader_side,
+                    status,
+                    version,
+                    0,
+                )
+            )
+
         if trader_side == "TAKER":
-            price = _micro(trade, "price", ctx)
             return [
-                Fill(
-                    fill_id=trade_id,
-                    asset=_text(trade, "asset_id", ctx),
-                    side=taker_side,
-                    outcome=_text(trade, "outcome", ctx, required=False),
-                    size=_micro(trade, "size", ctx),
-                    price=price,
-                    **common,
+                fill(
+                    _text(trade, "asset_id", ctx),
+                    taker_side,
+                    _text(trade, "outcome", ctx, required=False),
+                    _micro(trade, "size", ctx),
+                    _micro(trade, "price", ctx),
+                    "",
                 )
             ]
         fills = []
@@ -316,14 +294,13 @@ class ClobFillNormalizer:
                 opposite = "SELL" if taker_side == "BUY" else "BUY"
                 side = opposite if asset == taker_asset else taker_side
             fills.append(
-                Fill(
-                    fill_id=f"{trade_id}:{_text(order, 'order_id', ctx)}",
-                    asset=asset,
-                    side=side,
-                    outcome=_text(order, "outcome", ctx, required=False),
-                    size=_micro(order, "maker_orders[].matched_amount", ctx, key="matched_amount"),
-                    price=_micro(order, "maker_orders[].price", ctx, key="price"),
-                    **common,
+                fill(
+                    asset,
+                    side,
+                    _text(order, "outcome", ctx, required=False),
+                    _micro(order, "maker_orders[].matched_amount", ctx, key="matched_amount"),
+                    _micro(order, "maker_orders[].price", ctx, key="price"),
+                    _text(order, "order_id", ctx),
                 )
             )
         return fills

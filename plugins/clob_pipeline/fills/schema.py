@@ -29,10 +29,12 @@ class Fill(NamedTuple):
     price: int  # micro-units: collateral per share * 10**6 (stored as Decimal(18, 6))
     timestamp_ms: int
     transaction_hash: str
-    trade_id: str
+    trade_id: str  # CLOB only: the trade's id (an attribute, not the identity)
+    maker_order_id: str  # CLOB only: the wallet's maker order in that trade; "" for a taker fill
     trader_side: str
     status: str
     version: int
+    copies: int  # how many fills with this content the source served in this second (the multiset count)
 
 
 FILL_COLUMNS: tuple[str, ...] = (
@@ -50,8 +52,10 @@ FILL_COLUMNS: tuple[str, ...] = (
     "timestamp",
     "transaction_hash",
     "trade_id",
+    "maker_order_id",
     "trader_side",
     "status",
     "version",
+    "copies",
     "ingested_at",
 )

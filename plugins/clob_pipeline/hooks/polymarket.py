@@ -20,7 +20,6 @@ build it once with ``HttpHook.get_conn`` and send through ``HttpHook.run_and_che
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +27,6 @@ import requests
 from airflow.providers.http.hooks.http import HttpHook
 
 from clob_pipeline.config import CLOB_CONN_ID, DATA_API_CONN_ID, GAMMA_CONN_ID
-from clob_pipeline.fills.paging import CLOB_START_CURSOR, ClobCursorPager, DataApiWindowPager
 from clob_pipeline.hooks.clob_auth import ClobL2Auth
 from clob_pipeline.hooks.throttle import SlidingWindowLimiter, backoff_delay, parse_retry_after
 
@@ -189,45 +187,18 @@ class PolymarketHook(HttpHook):
         )
 
 
-@dataclass
-class TradePage:
-    """One page of raw API rows plus what the caller needs to checkpoint after storing it."""
-
-    rows: list[dict[str, Any]]
-    window_narrowed: bool = False  # Data API: the next page re-reads from a narrower window
-    oldest_s: int | None = None  # Data API: oldest timestamp on this page (seconds)
-    next_cursor: str | None = None  # CLOB: cursor of the page after this one
-
-
-def _seconds(value: Any) -> int:
-    number = int(value)
-    return number // 1000 if number >= 10**11 else number
-
-
 class PolymarketDataApiHook(PolymarketHook):
-    """Public Data API: any wallet's trades, maker and taker (``takerOnly=false``)."""
+    """Public Data API: any wallet's trades, maker and taker (``takerOnly=false``); paged by
+    ``fills/pagers.DataApiPager``."""
 
     default_conn_name = DATA_API_CONN_ID
     hook_name = "Polymarket Data API"
     default_rate_limit = (200, 10.0)  # published limit for /trades
 
-    def iter_trade_pages(self, wallet: str, start_s: int, end_s: int) -> Iterator[TradePage]:
-        pager = DataApiWindowPager(start_s=start_s, end_s=end_s, page_size=self.page_size)
-        while not pager.done:
-            params = {"user": wallet, "takerOnly": "false", **pager.params()}
-            rows = self.get_json("/trades", params)
-            if not isinstance(rows, list):
-                raise PolymarketApiError(f"GET /trades {params}: expected a JSON array, got {type(rows).__name__}")
-            try:
-                oldest = min(_seconds(row["timestamp"]) for row in rows) if rows else None
-            except (KeyError, TypeError, ValueError):
-                oldest = None  # the normaliser names the bad row and field
-            narrowed = pager.feed(len(rows), oldest)
-            yield TradePage(rows=rows, window_narrowed=narrowed, oldest_s=oldest)
-
 
 class PolymarketClobHook(PolymarketHook):
-    """CLOB ``/data/trades``: the key owner's trades, signed with L2 HMAC headers."""
+    """CLOB ``/data/trades``: the key owner's trades, signed with L2 HMAC headers; paged by
+    ``fills/pagers.ClobPager``."""
 
     default_conn_name = CLOB_CONN_ID
     hook_name = "Polymarket CLOB"
@@ -241,18 +212,6 @@ class PolymarketClobHook(PolymarketHook):
             api_key=extra.get("api_key", ""),
             passphrase=extra.get("api_passphrase", ""),
         )
-
-    def iter_trade_pages(self, wallet: str, after_s: int, before_s: int, cursor: str = CLOB_START_CURSOR) -> Iterator[TradePage]:
-        pager = ClobCursorPager(after_s=after_s, before_s=before_s, cursor=cursor)
-        while not pager.done:
-            params = pager.params(wallet)
-            body = self.get_json("/data/trades", params)
-            if not isinstance(body, dict) or not isinstance(body.get("data"), list):
-                raise PolymarketApiError(
-                    f"GET /data/trades {params}: expected {{data: [...], next_cursor}}, got {str(body)[:200]}"
-                )
-            pager.feed(body.get("next_cursor"))
-            yield TradePage(rows=body["data"], next_cursor=None if pager.done else pager.cursor)
 
 
 class PolymarketGammaHook(PolymarketHook):

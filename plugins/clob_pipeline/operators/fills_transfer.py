@@ -11,14 +11,17 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException, Airfl
 
 from clob_pipeline.config import CLICKHOUSE_CONN_ID, CLOB_CONN_ID, DATA_API_CONN_ID, STAGING_FILLS_TABLE, batch_rows
 from clob_pipeline.fills.normalize import ClobFillNormalizer, DataApiFillNormalizer
-from clob_pipeline.fills.paging import CLOB_END_CURSOR, CLOB_START_CURSOR
+from clob_pipeline.fills.pagers import ClobPager, DataApiPager, Pager, PagingError
 from clob_pipeline.fills.params import normalize_wallet, validate_source
 from clob_pipeline.hooks.clickhouse import ClickHouseHook
-from clob_pipeline.hooks.polymarket import PolymarketClobHook, PolymarketDataApiHook
+from clob_pipeline.hooks.polymarket import PolymarketClobHook, PolymarketDataApiHook, PolymarketHook
+from clob_pipeline.operators.load_progress import LoadProgress, utc
 
-
-def _utc(ms: int | None) -> str:
-    return "none" if not ms else time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ms / 1000))
+# Per source: the API hook, the pager and the normaliser. The loader's loop is the same for both.
+SOURCES: dict[str, tuple[type[PolymarketHook], type[DataApiPager] | type[ClobPager], Any]] = {
+    "data_api": (PolymarketDataApiHook, DataApiPager, DataApiFillNormalizer),
+    "clob": (PolymarketClobHook, ClobPager, ClobFillNormalizer),
+}
 
 
 class PolymarketFillsToClickHouseOperator(BaseOperator):
@@ -34,10 +37,12 @@ class PolymarketFillsToClickHouseOperator(BaseOperator):
       so it only moves once inserts succeeded, and it stays right when a promotion or rollback
       swaps the table under the name.
 
-    Pages are normalised (every row validated before its page is written), buffered and inserted
-    as Arrow batches of ``batch_rows``; fills already stored are skipped (see ``FillBatchWriter``).
-    After each batch the run's checkpoint records how far the wallet got, so an Airflow retry of
-    this task resumes there instead of starting over. Nothing goes through XCom but a small summary.
+    A source's *pager* (``fills/pagers.py``) says which request comes next and hands over whole
+    seconds of rows; they are normalised (every row validated before it is written), given their
+    fill ids, buffered and inserted as Arrow batches of ``batch_rows``; fills already stored are
+    skipped (see ``FillBatchWriter``). After each batch the run's checkpoint records the pager's
+    resume point, so an Airflow retry of this task resumes there instead of starting over.
+    Nothing goes through XCom but a small summary.
 
     :param wallet: proxy wallet (templated).
     :param user_eoa: the EOA behind it; empty = the wallet trades directly (templated).
@@ -126,45 +131,18 @@ class PolymarketFillsToClickHouseOperator(BaseOperator):
         failed: dict[str, str] = {}
         with ClickHouseHook(self.clickhouse_conn_id) as ch, gc_paused():
             fills_table = self.fills_table or self._live_fills_table(ch)
-            table_uuid = dict(ch.query_file("promotion/table_uuids.sql", {"names": [fills_table]})).get(fills_table)
-            if not table_uuid:
-                raise AirflowFailException(
-                    f"fills table {ch.bundle_database}.{fills_table} does not exist; run the DAG's ensure_schema task first"
-                )
-            wallet_list = [w for w, _ in targets]
-            checkpoints = {
-                row["wallet"]: row
-                for row in ch.query_file_dicts(
-                    "state/read_checkpoints.sql", {"run_id": run_id, "source": source, "wallets": wallet_list}
-                )
-            }
-            stats_before = {
-                wallet: (fills, newest_ms)
-                for wallet, fills, newest_ms in ch.query_file(
-                    "fills/wallets_fill_stats.sql", {"fills_table": fills_table, "wallets": wallet_list}
-                )
-            }
-            # One API hook (one session, one rate limiter) for every wallet of the task.
-            api: PolymarketDataApiHook | PolymarketClobHook = (
-                PolymarketDataApiHook(self.data_api_conn_id) if source == "data_api" else PolymarketClobHook(self.clob_conn_id)
-            )
+            table_uuid = self._table_uuid(ch, fills_table)
+            checkpoints, stats_before = self._read_state(ch, run_id, source, fills_table, [w for w, _ in targets])
+            api = self._api_hook(source)
             try:
                 for wallet, user_eoa in targets:
                     try:
                         summaries.append(
                             self._load_wallet(
-                                ch,
-                                api,
-                                source,
-                                run_id,
-                                fills_table,
-                                table_uuid,
-                                wallet,
-                                user_eoa,
-                                checkpoints.get(wallet),
-                                stats_before.get(wallet, (0, None)),
+                                ch, api, source, run_id, fills_table, table_uuid, wallet, user_eoa,
+                                checkpoints.get(wallet), stats_before.get(wallet, (0, None)),
                             )
-                        )
+                        )  # fmt: skip
                     except Exception as exc:
                         if len(targets) == 1:
                             raise
@@ -180,8 +158,213 @@ class PolymarketFillsToClickHouseOperator(BaseOperator):
                 )
         if len(targets) == 1:
             return summaries[0]
+        return self._batch_summary(targets, fills_table, summaries, failed, time.monotonic() - started)
+
+    def _api_hook(self, source: str) -> PolymarketHook:
+        """One API hook (one session, one rate limiter) for every wallet of the task."""
+        hook_class = SOURCES[source][0]
+        return hook_class(self.data_api_conn_id if source == "data_api" else self.clob_conn_id)
+
+    @staticmethod
+    def _table_uuid(ch: ClickHouseHook, fills_table: str) -> str:
+        table_uuid = dict(ch.query_file("promotion/table_uuids.sql", {"names": [fills_table]})).get(fills_table)
+        if not table_uuid:
+            raise AirflowFailException(
+                f"fills table {ch.bundle_database}.{fills_table} does not exist; run the DAG's ensure_schema task first"
+            )
+        return table_uuid
+
+    @staticmethod
+    def _read_state(
+        ch: ClickHouseHook, run_id: str, source: str, fills_table: str, wallets: list[str]
+    ) -> tuple[dict[str, Mapping[str, Any]], dict[str, tuple[int, int | None]]]:
+        """This run's checkpoints and each wallet's (fill count, newest fill ms) before loading."""
+        checkpoints = {
+            row["wallet"]: row
+            for row in ch.query_file_dicts("state/read_checkpoints.sql", {"run_id": run_id, "source": source, "wallets": wallets})
+        }
+        stats = {
+            wallet: (fills, newest_ms)
+            for wallet, fills, newest_ms in ch.query_file(
+                "fills/wallets_fill_stats.sql", {"fills_table": fills_table, "wallets": wallets}
+            )
+        }
+        return checkpoints, stats
+
+    def _window_start(self, end_s: int, newest_before_ms: int | None) -> int:
+        """The oldest second to read: the Param's start, else the watermark minus the overlap (late
+        fills), else ``default_lookback_s`` back for a wallet with nothing stored."""
+        if self.start_s not in (None, ""):
+            return int(self.start_s)
+        if newest_before_ms:
+            return newest_before_ms // 1000 - self.overlap_s
+        return end_s - self.default_lookback_s
+
+    def _load_wallet(
+        self,
+        ch: ClickHouseHook,
+        api: PolymarketHook,
+        source: str,
+        run_id: str,
+        fills_table: str,
+        table_uuid: str,
+        wallet: str,
+        user_eoa: str,
+        cp: Mapping[str, Any] | None,
+        stored: tuple[int, int | None],
+    ) -> dict[str, Any]:
+        """Load one wallet: drive its pager, write whole seconds, checkpoint; returns its summary."""
+        from clob_pipeline.fills.columnar import page_table  # pyarrow: run time only
+        from clob_pipeline.operators.fill_writer import FillBatchWriter
+
+        if cp and cp["done"]:
+            self.log.info("wallet %s already loaded in run %s (%d rows inserted then)", wallet, run_id, cp["rows_inserted"])
+            return {"wallet": wallet, "pages": 0, "requests": 0, "rows_seen": 0, "rows_inserted": 0, "resumed": True}
+        stored_before, newest_before_ms = stored
+        end_s = int(self.end_s)
+        start_s = self._window_start(end_s, newest_before_ms if stored_before else None)
+        if cp:
+            self.log.info("resuming wallet %s from checkpoint: %s", wallet, dict(cp))
+        _, pager_class, normalizer_class = SOURCES[source]
+        resume_s = cp["resume_end_s"] if cp else end_s
+        pager: Pager = pager_class(wallet, start_s, resume_s, api.page_size)
+        normalizer = normalizer_class(wallet, user_eoa)
+        writer = FillBatchWriter(ch, fills_table, wallet)
+        progress = LoadProgress(self.log, wallet, api.stats, cp)
+        checkpoint = self._checkpointer(ch, run_id, wallet, source, progress, writer)
+        batch_size = self.batch_rows or batch_rows()
+        try:
+            while (request := pager.next_request()) is not None:
+                fed = pager.feed(api.get_json(request.endpoint, request.params))
+                if fed.rows:
+                    writer.add(page_table(normalizer, fed.rows))
+                progress.page(len(fed.rows), fed.resume)
+                if writer.pending >= batch_size:
+                    writer.flush(checkpoint(fed.resume, done=False))
+            writer.flush(checkpoint(start_s - 1, done=True))
+            writer.wait()
+        except PagingError as exc:  # store the whole seconds handed over before it, then fail
+            writer.flush()
+            writer.wait()
+            raise PagingError(f"{exc} [{progress.describe(writer)}]") from exc
+        except Exception as exc:
+            self.log.error("wallet %s stopped at %s: %s", wallet, pager.position(), exc)
+            raise
+        finally:
+            writer.close()
+        return self._record_sync_state(
+            ch, progress, writer, normalizer, source, run_id, fills_table, table_uuid, start_s, end_s, stored
+        )
+
+    def _checkpointer(
+        self, ch: ClickHouseHook, run_id: str, wallet: str, source: str, progress: LoadProgress, writer: Any
+    ) -> Callable[..., Callable[[], None]]:
+        """``checkpoint(resume_s, done)``: the write to run once the batch read so far is stored."""
+
+        def checkpoint(resume_s: int, done: bool) -> Callable[[], None]:
+            pages, seen = progress.total_pages, progress.total_rows
+            return lambda: ch.run_sql_file(
+                "state/write_checkpoint.sql",
+                {
+                    "run_id": run_id,
+                    "wallet": wallet,
+                    "source": source,
+                    "resume_end_s": resume_s,
+                    "resume_cursor": "",
+                    "pages": pages,
+                    "rows_seen": seen,
+                    "rows_inserted": progress.base_inserted + writer.rows_inserted,
+                    "done": int(done),
+                },
+            )
+
+        return checkpoint
+
+    def _record_sync_state(
+        self,
+        ch: ClickHouseHook,
+        progress: LoadProgress,
+        writer: Any,
+        normalizer: Any,
+        source: str,
+        run_id: str,
+        fills_table: str,
+        table_uuid: str,
+        start_s: int,
+        end_s: int,
+        stored: tuple[int, int | None],
+    ) -> dict[str, Any]:
+        """Write the wallet's ledger row and log its one-line result.
+
+        The count is the one measured (FINAL) when the task started plus the fill ids the writer
+        found missing and inserted; a retry measures again and skips what is stored, so it records
+        the truth too, without a second FINAL scan of the wallet. Promotion's
+        ``counts_match_sync_state`` check compares these counts with the table.
+        """
+        stored_before, newest_before_ms = stored
+        fills_total = stored_before + writer.ids_added
+        old_watermark_ms = newest_before_ms if stored_before else None
+        new_watermark_ms = max(newest_before_ms or 0, writer.newest_ms or 0) if fills_total else 0
+        wallet = progress.wallet
+        ch.run_sql_file(
+            "state/write_sync_state.sql",
+            {
+                "wallet": wallet,
+                "source": source,
+                "table_uuid": table_uuid,
+                "fills_table": fills_table,
+                "last_fill_ms": new_watermark_ms,
+                "fills_total": fills_total,
+                "run_id": run_id,
+            },
+        )
+        summary = {
+            "wallet": wallet,
+            "fills_table": fills_table,
+            "source": source,
+            "pages": progress.pages,
+            "rows_seen": progress.rows,
+            "rows_inserted": writer.rows_inserted,
+            "rows_already_stored": writer.rows_skipped,
+            "fills_total": fills_total,
+            "watermark_from": utc(old_watermark_ms),
+            "watermark_to": utc(new_watermark_ms),
+            "watermarks_moved": int(bool(new_watermark_ms) and new_watermark_ms != old_watermark_ms),
+            "requests": progress.requests,
+            "seconds": progress.seconds,
+        }
+        window = f"{'all history' if start_s <= 1 else utc(start_s * 1000)}..{utc(end_s * 1000)}"
+        watermark = (
+            f"watermark {summary['watermark_from']} -> {summary['watermark_to']}" if fills_total else "no fills stored"
+        )
+        self.log.info(
+            "wallet %s: table=%s source=%s window=%s %s fills_seen=%d inserted=%d already_stored=%d not_settled=%d "
+            "fills_total=%d %s in %.2fs",
+            wallet,
+            fills_table,
+            source,
+            window,
+            progress.request_stats(),
+            progress.rows,
+            writer.rows_inserted,
+            writer.rows_skipped,
+            normalizer.skipped,
+            fills_total,
+            watermark,
+            summary["seconds"],
+        )
+        return summary
+
+    def _batch_summary(
+        self,
+        targets: list[tuple[str, str]],
+        fills_table: str,
+        summaries: list[dict[str, Any]],
+        failed: dict[str, str],
+        seconds: float,
+    ) -> dict[str, Any]:
+        """The task's closing line for a batch of wallets; fails naming the wallets that failed."""
         totals = {k: sum(s[k] for s in summaries) for k in ("pages", "requests", "rows_seen", "rows_inserted")}
-        seconds = round(time.monotonic() - started, 2)
         self.log.info(
             "batch of %d wallets into %s: done=%d failed=%d pages=%d requests=%d rows_seen=%d inserted=%d in %.2fs",
             len(targets),
@@ -195,7 +378,7 @@ class PolymarketFillsToClickHouseOperator(BaseOperator):
             seconds,
         )
         if failed:
-            detail = "; ".join(f"{w}: {e[:200]}" for w, e in list(failed.items())[:10])
+            detail = "; ".join(f"{w}: {e[:300]}" for w, e in list(failed.items())[:10])
             raise AirflowException(
                 f"{len(failed)} of {len(targets)} wallets failed ({detail}). A retry of this task re-runs only them "
                 "(the others are checkpointed as done); once retries are exhausted, the next run starts them from "
@@ -209,162 +392,5 @@ class PolymarketFillsToClickHouseOperator(BaseOperator):
             "watermarks_moved": len(moved),
             "watermark_from": min((x["watermark_from"] for x in moved), default="none"),
             "watermark_to": max((x["watermark_to"] for x in moved), default="none"),
-            "seconds": seconds,
+            "seconds": round(seconds, 2),
         }
-
-    def _load_wallet(
-        self,
-        ch: ClickHouseHook,
-        api: PolymarketDataApiHook | PolymarketClobHook,
-        source: str,
-        run_id: str,
-        fills_table: str,
-        table_uuid: str,
-        wallet: str,
-        user_eoa: str,
-        cp: Mapping[str, Any] | None,
-        stored: tuple[int, int | None],
-    ) -> dict[str, Any]:
-        """Load one wallet; returns its summary and logs its one-line result."""
-        from clob_pipeline.fills.columnar import page_table  # pyarrow: run time only
-        from clob_pipeline.operators.fill_writer import FillBatchWriter
-
-        started = time.monotonic()
-        requests_before, retries_before, throttled_before = api.stats.requests, api.stats.retries, api.stats.throttled_s
-        end_s = int(self.end_s)
-        key = {"run_id": run_id, "wallet": wallet, "source": source}
-        if cp and cp["done"]:
-            self.log.info(
-                "wallet %s already loaded in run %s (%d rows inserted then); nothing to do", wallet, run_id, cp["rows_inserted"]
-            )
-            return {"wallet": wallet, "pages": 0, "requests": 0, "rows_seen": 0, "rows_inserted": 0, "resumed": True}
-        stored_before, newest_before_ms = stored
-        old_watermark_ms = newest_before_ms if stored_before else None
-        if self.start_s not in (None, ""):
-            start_s = int(self.start_s)
-        elif old_watermark_ms:
-            start_s = old_watermark_ms // 1000 - self.overlap_s
-        else:
-            start_s = end_s - self.default_lookback_s
-        if cp:
-            self.log.info("resuming wallet %s from checkpoint: %s", wallet, dict(cp))
-        writer = FillBatchWriter(ch, fills_table, wallet)
-        batch_size = self.batch_rows or batch_rows()
-        base_pages = cp["pages"] if cp else 0
-        base_seen = cp["rows_seen"] if cp else 0
-        base_inserted = cp["rows_inserted"] if cp else 0
-        progress = {"pages": 0, "rows_seen": 0}
-
-        def checkpoint_after(resume_end_s: int, resume_cursor: str) -> Callable[[], None]:
-            """The checkpoint for what was read so far, to write once that batch is stored."""
-            pages, seen = progress["pages"], progress["rows_seen"]
-            return lambda: save_checkpoint(resume_end_s, resume_cursor, done=False, pages=pages, seen=seen)
-
-        def save_checkpoint(
-            resume_end_s: int, resume_cursor: str, done: bool, pages: int | None = None, seen: int | None = None
-        ) -> None:
-            ch.run_sql_file(
-                "state/write_checkpoint.sql",
-                {
-                    **key,
-                    "resume_end_s": resume_end_s,
-                    "resume_cursor": resume_cursor,
-                    "pages": base_pages + (progress["pages"] if pages is None else pages),
-                    "rows_seen": base_seen + (progress["rows_seen"] if seen is None else seen),
-                    "rows_inserted": base_inserted + writer.rows_inserted,
-                    "done": int(done),
-                },
-            )
-
-        if source == "data_api":
-            resume_end = cp["resume_end_s"] if cp else end_s
-            normalizer: DataApiFillNormalizer | ClobFillNormalizer = DataApiFillNormalizer(wallet, user_eoa)
-            oldest_s: int | None = None
-            try:
-                for page in api.iter_trade_pages(wallet, start_s, resume_end):
-                    writer.add(page_table(normalizer, page.rows))
-                    if page.window_narrowed:
-                        normalizer.restart_window()
-                    progress["pages"] += 1
-                    progress["rows_seen"] += len(page.rows)
-                    if page.oldest_s is not None:
-                        oldest_s = page.oldest_s if oldest_s is None else min(oldest_s, page.oldest_s)
-                    if writer.pending >= batch_size and oldest_s is not None:
-                        writer.flush(checkpoint_after(oldest_s + 1, ""))
-                writer.flush()
-                writer.wait()
-            finally:
-                writer.close()
-            save_checkpoint(start_s, "", done=True)
-        else:
-            cursor = (cp["resume_cursor"] if cp else "") or CLOB_START_CURSOR
-            normalizer = ClobFillNormalizer(wallet, user_eoa)
-            try:
-                for page in api.iter_trade_pages(wallet, start_s, end_s, cursor):
-                    writer.add(page_table(normalizer, page.rows))
-                    progress["pages"] += 1
-                    progress["rows_seen"] += len(page.rows)
-                    if writer.pending >= batch_size:
-                        writer.flush(checkpoint_after(0, page.next_cursor or CLOB_END_CURSOR))
-                writer.flush()
-                writer.wait()
-            finally:
-                writer.close()
-            save_checkpoint(0, CLOB_END_CURSOR, done=True)
-
-        # The count is the one measured (FINAL) when the task started plus the fill ids the writer
-        # found missing and inserted; a retry measures again and skips what is stored, so it records
-        # the truth too. This spares a second FINAL scan of the wallet (on chDB about 50-100 MB and
-        # 0.2 s per million fills); promotion's counts_match_sync_state check compares these ledger
-        # counts with the table before anything goes live.
-        fills_total = stored_before + writer.ids_added
-        new_watermark_ms = max(newest_before_ms or 0, writer.newest_ms or 0) if fills_total else 0
-        ch.run_sql_file(
-            "state/write_sync_state.sql",
-            {
-                "wallet": wallet,
-                "source": source,
-                "table_uuid": table_uuid,
-                "fills_table": fills_table,
-                "last_fill_ms": new_watermark_ms,
-                "fills_total": fills_total,
-                "run_id": run_id,
-            },
-        )
-        requests = api.stats.requests - requests_before
-        summary = {
-            "wallet": wallet,
-            "fills_table": fills_table,
-            "source": source,
-            "pages": progress["pages"],
-            "rows_seen": progress["rows_seen"],
-            "rows_inserted": writer.rows_inserted,
-            "rows_already_stored": writer.rows_skipped,
-            "fills_total": fills_total,
-            "watermark_from": _utc(old_watermark_ms),
-            "watermark_to": _utc(new_watermark_ms),
-            "watermarks_moved": int(bool(new_watermark_ms) and new_watermark_ms != old_watermark_ms),
-            "requests": requests,
-            "seconds": round(time.monotonic() - started, 2),
-        }
-        self.log.info(
-            "wallet %s: table=%s source=%s window=%s..%s pages=%d requests=%d (retries=%d, throttled %.1fs) rows_seen=%d "
-            "inserted=%d already_stored=%d fills_total=%d watermark %s -> %s in %.2fs",
-            wallet,
-            fills_table,
-            source,
-            _utc(start_s * 1000),
-            _utc(end_s * 1000),
-            progress["pages"],
-            requests,
-            api.stats.retries - retries_before,
-            api.stats.throttled_s - throttled_before,
-            progress["rows_seen"],
-            writer.rows_inserted,
-            writer.rows_skipped,
-            fills_total,
-            summary["watermark_from"],
-            summary["watermark_to"],
-            summary["seconds"],
-        )
-        return summary

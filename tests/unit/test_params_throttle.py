@@ -1,10 +1,9 @@
-"""Param checks, paging plans, the client-side rate limiter and retry-delay policy (pure logic)."""
+"""Param checks, the client-side rate limiter and retry-delay policy (pure logic)."""
 
 from __future__ import annotations
 
 import pytest
 
-from clob_pipeline.fills.paging import ClobCursorPager, DataApiWindowPager, PagingError
 from clob_pipeline.fills.params import ParamError, lookback_start_s, normalize_wallets, validate_source
 from clob_pipeline.hooks.throttle import SlidingWindowLimiter, backoff_delay, parse_retry_after
 
@@ -40,33 +39,6 @@ def test_source_check():
     assert validate_source("clob") == "clob"
     with pytest.raises(ParamError, match="'source'"):
         validate_source("goldsky")
-
-
-def test_data_api_pager_narrows_the_window_at_the_offset_cap():
-    pager = DataApiWindowPager(start_s=1, end_s=1000, page_size=400, offset_cap=1000)
-    assert pager.params() == {"start": 1, "end": 1000, "limit": 400, "offset": 0}
-    assert pager.feed(400, oldest_ts_s=900) is False and pager.offset == 400
-    assert pager.feed(400, oldest_ts_s=800) is True  # offset 800 + 400 would pass the cap
-    assert pager.params() == {"start": 1, "end": 801, "limit": 400, "offset": 0}
-    assert pager.feed(10, oldest_ts_s=700) is False and pager.done
-
-
-def test_data_api_pager_refuses_to_loop_when_one_second_exceeds_the_cap():
-    pager = DataApiWindowPager(start_s=1, end_s=1000, page_size=500, offset_cap=1000)
-    pager.feed(500, 999)
-    with pytest.raises(PagingError, match="more than 1000 fills"):
-        pager.feed(500, 999)
-
-
-def test_clob_pager_follows_cursors_until_the_end_sentinel():
-    pager = ClobCursorPager(after_s=1, before_s=2)
-    assert pager.params("0xw")["next_cursor"] == "MA=="
-    pager.feed("MTAw")
-    assert pager.params("0xw")["next_cursor"] == "MTAw"
-    with pytest.raises(PagingError):
-        pager.feed("MTAw")
-    pager.feed("LTE=")
-    assert pager.done
 
 
 def test_limiter_waits_when_the_window_is_full():

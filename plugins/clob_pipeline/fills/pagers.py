@@ -1,0 +1,311 @@
+"""Paging plans for the two trade endpoints: pure state machines the loader drives.
+
+One small interface serves both sources (``Pager``): ``next_request()`` says what to ask next
+(None when done), ``feed(body)`` takes the decoded response and returns the rows that are final
+plus a resume point. The loader sends the requests, writes the rows and checkpoints the resume
+point once they are stored; nothing here does I/O.
+
+**Data API ``/trades``: complete-second paging.** Rows come newest first, and a page can end in
+the middle of a second. So the pager pages by time, not by position: from a full response it keeps
+the seconds that are certainly complete (all but the oldest, which may be cut) and asks again with
+``end`` at that oldest second, always at offset 0. A second is always taken whole from one
+response, so rows that shift while paging, ties served in another order, an ignored offset or a
+lower offset cap cannot duplicate or lose a fill. Only a second with more fills than one response
+holds is read by offset inside a one-second window; it is read twice and both reads must agree.
+
+What the API is not trusted with (see ``shared/polymarket-api.md`` §3.5):
+
+- **the end of data** is a response with nothing in the window, or one shorter than the page size
+  the server really serves (learned by a probe, ``PolymarketDataApiHook.served_page_size``; a
+  ``limit`` may be clamped), never "fewer rows than asked". With the size unknown, no page is short;
+- **``end`` inclusive or exclusive**: the pager asks ``end`` one second late and drops that
+  second's rows, which come back only if ``end`` is inclusive; once they do, it asks ``end`` exactly;
+- **``start``** is sent one second early and rows before the window are dropped, so either
+  reading of ``start`` works; such a row also proves the window is exhausted;
+- **``end`` ignored**: a row newer than ``end`` fails loudly (``PagingError``) before it is kept;
+- **offsets** are used only inside one oversized second, where a page that repeats another
+  offset's page, the offset cap, or two reads that disagree fail loudly.
+
+**CLOB ``/data/trades``**: cursor pages inside time windows (``after``/``before`` one second wider
+than the window, rows outside dropped). A window is buffered whole (trades seen twice are kept
+once, by trade id) and handed over when the cursor ends; windows run newest first and halve when
+one holds more than ``max_window_trades``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple, Protocol
+
+from clob_pipeline.fills.normalize import timestamp_ms
+
+CLOB_START_CURSOR = "MA=="
+CLOB_END_CURSOR = "LTE="
+DATA_API_OFFSET_CAP = 10_000  # documented; users report lower caps, which a 400 or a repeat reveals
+
+
+class PagingError(RuntimeError):
+    """The API cannot serve the window completely (or broke its contract); retrying the same
+    requests would not help. Rows handed over before it are complete seconds."""
+
+
+class ApiRequest(NamedTuple):
+    endpoint: str
+    params: dict[str, Any]
+
+
+class Fed(NamedTuple):
+    """What one response yields: final rows (whole seconds) and where to resume once they are stored."""
+
+    rows: list[Any]
+    resume: int  # every second newer than this is handed over
+
+
+class Pager(Protocol):
+    wallet: str
+
+    def next_request(self) -> ApiRequest | None: ...
+
+    def feed(self, body: Any) -> Fed: ...
+
+    def position(self) -> str: ...
+
+
+def _second(row: Any, field_name: str) -> int:
+    """A row's Unix second (seconds or milliseconds, by magnitude); a bad value names the field."""
+    value = row.get(field_name) if isinstance(row, dict) else None
+    return timestamp_ms(value, field_name, "paging") // 1000
+
+
+def _canonical(row: Any) -> str:
+    return json.dumps(row, sort_keys=True, separators=(",", ":"))
+
+
+def _page_key(rows: list[Any]) -> str:
+    return "\n".join(_canonical(row) for row in rows)
+
+
+@dataclass
+class _SecondRead:
+    """Reading one second by offset (it holds more fills than one response): two full passes."""
+
+    second: int
+    offset: int = 0
+    passes: list[Counter] = field(default_factory=lambda: [Counter()])
+    rows: list[Any] = field(default_factory=list)  # first pass, in served order
+    pages: dict[str, int] = field(default_factory=dict)  # page content -> offset it was served at
+    held: tuple[list[Any], list[int], bool] | None = None  # a repeated page, until offset + 1 says why
+
+
+@dataclass
+class DataApiPager:
+    """Complete-second paging of one wallet's ``/trades`` between ``start_s`` and ``upper_s``
+    (both inclusive). ``upper_s`` moves down as seconds are handed over: it is the resume point."""
+
+    wallet: str
+    start_s: int
+    upper_s: int
+    page_size: int
+    offset_cap: int = DATA_API_OFFSET_CAP
+    served_size: int = 0  # rows per page the server serves (learned by a probe); 0 = unknown
+    end_extra: int = 1  # ask ``end`` one second late until the API shows ``end`` is inclusive (then 0)
+    done: bool = False
+    _burst: _SecondRead | None = None
+
+    def __post_init__(self) -> None:
+        if self.page_size <= 0:
+            raise ValueError(f"page_size must be positive; got {self.page_size}")
+        self.done = self.start_s > self.upper_s
+
+    def position(self) -> str:
+        where = f"second {self._burst.second} offset {self._burst.offset}" if self._burst else "window"
+        return f"{where}, {_iso(self.start_s)}..{_iso(self.upper_s)}"
+
+    def next_request(self) -> ApiRequest | None:
+        if self.done:
+            return None
+        burst = self._burst
+        upper = burst.second if burst else self.upper_s
+        offset = (burst.offset + 1 if burst.held else burst.offset) if burst else 0
+        params = {
+            "user": self.wallet,
+            "takerOnly": "false",
+            "start": max(1, (burst.second if burst else self.start_s) - 1),
+            "end": upper + self.end_extra,
+            "limit": self.page_size,
+            "offset": offset,
+        }
+        return ApiRequest("/trades", params)
+
+    def feed(self, body: Any) -> Fed:
+        if not isinstance(body, list):
+            raise PagingError(f"wallet {self.wallet}: /trades answered {str(body)[:200]!r}, not a JSON array")
+        seconds = [_second(row, "timestamp") for row in body]
+        if any(a < b for a, b in zip(seconds, seconds[1:])):
+            raise PagingError(f"wallet {self.wallet}: /trades rows are not newest first ({self.position()}); cannot page by time")
+        served = len(body)
+        if self.served_size:
+            self.served_size = max(self.served_size, served)
+        full = not self.served_size or served >= self.served_size  # unknown size: no page is short
+        top = self._burst.second if self._burst else self.upper_s
+        if seconds and seconds[0] > top + self.end_extra:
+            raise PagingError(
+                f"wallet {self.wallet}: the Data API ignored end={top + self.end_extra} (served a fill at "
+                f"{_iso(seconds[0])}); without a working end it cannot be paged by time. Every fill newer than "
+                f"{_iso(top)} is stored; retry later, or load this wallet with source=clob if it is the key owner."
+            )
+        if self.end_extra and seconds and seconds[0] == top + 1:
+            self.end_extra = 0  # the second after ``top`` came back: ``end`` is inclusive
+            if self._burst is not None:  # its offsets counted those rows: read the second again
+                self._burst = _SecondRead(self._burst.second)
+                return Fed([], self.upper_s)
+            margin = seconds.count(top + 1)
+            body, seconds = body[margin:], seconds[margin:]
+            if not body and full:
+                return Fed([], self.upper_s)  # a page of that second only: ask again without it
+        if self._burst is not None:
+            return self._feed_burst(body, seconds, full)
+        kept = [(s, row) for s, row in zip(seconds, body) if s >= self.start_s]
+        if not kept:  # nothing left in the window
+            self.done = True
+            return Fed([], self.start_s - 1)
+        oldest = kept[-1][0]
+        if len(kept) < len(body) or not full:  # a row before the window, or a short page: all is here
+            self.done = True
+            return Fed([row for _, row in kept], self.start_s - 1)
+        complete = [row for s, row in kept if s > oldest]
+        if complete:
+            self.upper_s = oldest
+            return Fed(complete, self.upper_s)
+        self._burst = _SecondRead(oldest)  # the whole response is one second
+        return Fed([], self.upper_s)
+
+    def _feed_burst(self, body: list[Any], seconds: list[int], full: bool) -> Fed:
+        burst = self._burst
+        assert burst is not None
+        if burst.held is not None:  # the answer at offset + 1 of a repeated page
+            held, burst.held = burst.held, None
+            shifted = [_canonical(row) for row in body[: len(held[0]) - 1]]
+            if shifted != [_canonical(row) for row in held[0][1:]]:
+                raise self._incomplete(
+                    f"the page at offset {burst.offset} repeats the page at offset {burst.pages[_page_key(held[0])]} "
+                    f"and offset {burst.offset + 1} does not continue it: offsets are not honoured"
+                )
+            body, seconds, full = held
+        elif self._repeats(body):
+            burst.held = (body, seconds, full)
+            return Fed([], self.upper_s)
+        at_second = [row for s, row in zip(seconds, body) if s == burst.second]
+        finished = not body or not full or len(at_second) < len(body)  # empty, short, or an older second reached
+        burst.pages[_page_key(body)] = burst.offset
+        burst.passes[-1].update(_canonical(row) for row in at_second)
+        if len(burst.passes) == 1:
+            burst.rows.extend(at_second)
+        if not finished:
+            burst.offset += len(body)
+            if burst.offset > self.offset_cap:
+                raise self._incomplete(f"it holds more than the offset cap ({self.offset_cap}) lets us read")
+            return Fed([], self.upper_s)
+        if len(burst.passes) == 1:  # read it again: ties served in another order would differ
+            burst.passes.append(Counter())
+            burst.offset, burst.pages = 0, {}
+            return Fed([], self.upper_s)
+        if burst.passes[0] != burst.passes[1]:
+            raise self._incomplete(
+                f"two reads disagree ({sum(burst.passes[0].values())} vs {sum(burst.passes[1].values())} fills): "
+                "fills of one second are served in an unstable order"
+            )
+        self._burst = None
+        self.upper_s = burst.second - 1
+        self.done = self.upper_s < self.start_s
+        return Fed(burst.rows, self.upper_s)
+
+    def _repeats(self, body: list[Any]) -> bool:
+        """A page of several different rows that was already served at another offset: either the
+        API ignores offsets or the second's rows repeat in a pattern; offset + 1 tells which."""
+        burst = self._burst
+        assert burst is not None
+        return len({_canonical(row) for row in body}) > 1 and burst.pages.get(_page_key(body), burst.offset) != burst.offset
+
+    def _incomplete(self, why: str) -> PagingError:
+        burst = self._burst
+        assert burst is not None
+        served = sum(burst.passes[0].values())
+        return PagingError(
+            f"wallet {self.wallet}: the Data API cannot serve second {_iso(burst.second)} completely: {why}. "
+            f"{served} fills of that second were served and none of them is stored; every fill newer than it is "
+            f"stored. Load this wallet with source=clob if it is the CLOB key owner, or report the second to "
+            "Polymarket; the rest of the wallet's history loads once this second can be read."
+        )
+
+
+@dataclass
+class ClobPager:
+    """Cursor paging of the key owner's ``/data/trades`` in time windows, newest first."""
+
+    wallet: str
+    start_s: int
+    upper_s: int
+    page_size: int = 0  # the CLOB has no ``limit``; kept so both pagers are built alike
+    span_s: int = 7 * 86_400
+    max_window_trades: int = 50_000
+    cursor: str = CLOB_START_CURSOR
+    done: bool = False
+    _trades: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.done = self.start_s > self.upper_s
+
+    @property
+    def lower_s(self) -> int:
+        return max(self.start_s, self.upper_s - self.span_s + 1)
+
+    def position(self) -> str:
+        return f"window {_iso(self.lower_s)}..{_iso(self.upper_s)}, cursor {self.cursor}"
+
+    def next_request(self) -> ApiRequest | None:
+        if self.done:
+            return None
+        params = {"maker_address": self.wallet, "after": self.lower_s - 1, "before": self.upper_s + 1, "next_cursor": self.cursor}
+        return ApiRequest("/data/trades", params)
+
+    def feed(self, body: Any) -> Fed:
+        if not isinstance(body, dict) or not isinstance(body.get("data"), list):
+            raise PagingError(f"wallet {self.wallet}: /data/trades answered {str(body)[:200]!r}, not {{data, next_cursor}}")
+        fresh = 0
+        for trade in body["data"]:
+            trade_id = trade.get("id") if isinstance(trade, dict) else None
+            key = str(trade_id) if trade_id else _canonical(trade)  # the normaliser names a missing id
+            if key not in self._trades:
+                self._trades[key] = trade
+                fresh += 1
+        next_cursor = body.get("next_cursor")
+        if body["data"] and not fresh:
+            raise PagingError(f"wallet {self.wallet}: /data/trades served only trades it had served already ({self.position()})")
+        if len(self._trades) > self.max_window_trades:
+            if self.span_s == 1:
+                raise PagingError(
+                    f"wallet {self.wallet}: more than {self.max_window_trades} trades in one second ({self.position()})"
+                )
+            self.span_s //= 2  # too many to buffer: the same upper bound, a narrower window
+            self.cursor, self._trades = CLOB_START_CURSOR, {}
+            return Fed([], self.upper_s)
+        if next_cursor and next_cursor != CLOB_END_CURSOR:
+            if next_cursor == self.cursor:
+                raise PagingError(f"wallet {self.wallet}: /data/trades returned the same cursor {next_cursor!r} twice")
+            self.cursor = next_cursor
+            return Fed([], self.upper_s)
+        lower = self.lower_s
+        rows = [t for t in self._trades.values() if not isinstance(t, dict) or lower <= _second(t, "match_time") <= self.upper_s]
+        if len(self._trades) < self.max_window_trades // 4:
+            self.span_s *= 2  # sparse history: wider windows, fewer requests
+        self.upper_s, self.cursor, self._trades = lower - 1, CLOB_START_CURSOR, {}
+        self.done = self.upper_s < self.start_s
+        return Fed(rows, self.upper_s)
+
+
+def _iso(second: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(max(second, 0)))
