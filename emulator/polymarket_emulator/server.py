@@ -412,11 +412,16 @@ class _Handler(BaseHTTPRequestHandler):
             state.set_paging(paging)
             return self._send(200, asdict(paging))
         if path == "/__emulator/burst":
-            wallet = body.get("wallet", state.clob.funder)
-            wallet = state.dataset.wallets[wallet] if isinstance(wallet, int) else wallet
-            ts = int(body.get("ts", state.dataset.anchor_s - 3600))
-            added = state.dataset.add_burst(wallet, int(body.get("fills", 1500)), ts, int(body.get("distinct", 3)))
-            return self._send(200, {"added": len(added), "wallet": wallet.lower(), "ts": ts})
+            try:
+                wallet = body.get("wallet", state.clob.funder)
+                wallet = state.dataset.wallets[wallet] if isinstance(wallet, int) else wallet.lower()
+                ts, fills, distinct = (
+                    int(body.get(k, d)) for k, d in (("ts", state.dataset.anchor_s - 3600), ("fills", 1500), ("distinct", 3))
+                )
+            except (AttributeError, IndexError, TypeError, ValueError) as err:
+                return self._error(400, f"bad burst: {err}")
+            added = state.dataset.add_burst(wallet, fills, ts, distinct)
+            return self._send(200, {"added": len(added), "wallet": wallet, "ts": ts})
         if path == "/__emulator/release-late":
             return self._send(200, {"released": state.dataset.release_late()})
         if path == "/__emulator/new-fills":

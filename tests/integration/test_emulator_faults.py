@@ -194,6 +194,8 @@ def test_burst_one_second_few_contents_both_roles(emu):
     added = emu.post("/__emulator/burst", {"wallet": 1, "fills": 40, "distinct": 2, "ts": BURST_TS})
     assert added == {"added": 40, "wallet": emu.dataset.wallets[1], "ts": BURST_TS}
     assert len(trades(emu, emu.dataset.wallets[1], start=BURST_TS, end=BURST_TS)) == 40
+    with pytest.raises(Exception, match="400"):
+        emu.post("/__emulator/burst", {"wallet": 99})
 
 
 def clob_pages(emu, **params: Any) -> list[list[dict[str, Any]]]:
