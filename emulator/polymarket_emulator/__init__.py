@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from typing import Any
 
 from polymarket_emulator.dataset import Dataset, build_dataset
-from polymarket_emulator.server import ClobCredentials, EmulatorServer, EmulatorState
+from polymarket_emulator.server import ClobCredentials, EmulatorServer, EmulatorState, Paging
 
 # Deterministic demo credentials for the emulated CLOB (not a real key; derived from a label).
 DEMO_CLOB_SECRET = base64.urlsafe_b64encode(hashlib.sha256(b"clob-pipeline emulator").digest()).decode()
@@ -20,9 +21,16 @@ DEMO_CLOB_ADDRESS = "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266"
 
 
 def make_server(
-    dataset: Dataset | None = None, port: int = 0, rate_scale: float = 1.0, **dataset_kwargs: object
+    dataset: Dataset | None = None,
+    port: int = 0,
+    rate_scale: float = 1.0,
+    paging: Paging | dict[str, Any] | None = None,
+    **dataset_kwargs: object,
 ) -> EmulatorServer:
-    """An emulator on 127.0.0.1 (port 0 = a free one); the CLOB key owner is the first wallet."""
+    """An emulator on 127.0.0.1 (port 0 = a free one); the CLOB key owner is the first wallet.
+
+    ``paging``: paging faults switched on from the start (a :class:`Paging` or its fields as a dict);
+    ``/__emulator/reset`` turns them off again."""
     dataset = dataset or build_dataset(**dataset_kwargs)  # type: ignore[arg-type]
     creds = ClobCredentials(
         address=DEMO_CLOB_ADDRESS,
@@ -31,7 +39,9 @@ def make_server(
         passphrase=DEMO_CLOB_PASSPHRASE,
         funder=dataset.wallets[0],
     )
-    return EmulatorServer(EmulatorState(dataset=dataset, clob=creds, rate_scale=rate_scale), port=port)
+    paging = Paging(**paging) if isinstance(paging, dict) else paging or Paging()
+    state = EmulatorState(dataset=dataset, clob=creds, rate_scale=rate_scale, paging=paging)
+    return EmulatorServer(state, port=port)
 
 
-__all__ = ["Dataset", "EmulatorServer", "build_dataset", "make_server"]
+__all__ = ["Dataset", "EmulatorServer", "Paging", "build_dataset", "make_server"]

@@ -8,7 +8,12 @@ what the emulator serves. It includes the awkward cases an ingester must survive
 - transactions holding several fills of one wallet, some identical in every field;
 - maker and taker fills (Data API ``takerOnly=false`` returns both);
 - late-arriving fills, hidden until released through the control API;
-- fills older than 90 days, so the lookback Param matters.
+- fills older than 90 days, so the lookback Param matters;
+- optionally a *burst* (``build_dataset(burst_fills=...)`` or :meth:`Dataset.add_burst`): many fills of
+  one wallet in ONE second, most identical in every field, so a second can hold more fills than a page;
+- fills that arrive while a client pages (:meth:`Dataset.arrive`, used by the ``shift_rows`` fault).
+
+Every fill that is ever served is in :meth:`Dataset.visible_fills`: that is the truth tests compare with.
 """
 
 from __future__ import annotations
@@ -119,6 +124,47 @@ class Dataset:
                 added += len(new)
             return added
 
+    def _merge(self, wallet: str, new: list[EmuFill]) -> None:
+        """Put ``new`` fills into the wallet's visible list (newest first; new ones first within a second).
+
+        The list is replaced, never mutated, so a snapshot from :meth:`visible_fills` stays valid."""
+        with self._lock:
+            self._fills[wallet] = sorted(new + self._fills.get(wallet, []), key=lambda f: -f.ts)
+            self._keys.pop(wallet, None)
+
+    def arrive(self, wallet: str, count: int, ts: int | None = None, identical: bool = False) -> list[EmuFill]:
+        """``count`` taker fills arrive for ``wallet`` now, as during a client's paging (``shift_rows``).
+
+        ``ts`` defaults to the wallet's newest fill + 1 s, so they sort first and move every later offset
+        by ``count``. Takers, so ``takerOnly=true`` requests shift too. ``identical``: one bot burst,
+        ``count`` copies of one fill (same tx, asset, side, size, price, second)."""
+        wallet = wallet.lower()
+        if ts is None:
+            newest = self._fills.get(wallet)
+            ts = newest[0].ts + 1 if newest else int(time.time())
+        with self._lock:
+            fresh = [_make_fill(self._rng, wallet, self.markets, ts)._replace(role="taker") for _ in range(count)]
+        new = fresh[:1] * count if identical else fresh
+        self._merge(wallet, new)
+        return new
+
+    def add_burst(self, wallet: str, fills: int, ts: int, distinct: int = 3) -> list[EmuFill]:
+        """Add ``fills`` fills for ``wallet`` all in second ``ts``, cycling over ``distinct`` contents.
+
+        One transaction; the contents differ in asset/side/size/price and alternate taker/maker, so a bot's
+        oversized second holds large multisets of identical rows, served by the Data API (``takerOnly=false``)
+        and, for the CLOB key owner, by ``/data/trades`` too. Seeded by its arguments: deterministic."""
+        wallet = wallet.lower()
+        rng = random.Random(f"burst:{wallet}:{ts}:{fills}:{distinct}")
+        tx = _hex(rng, 32)
+        contents = [
+            _make_fill(rng, wallet, self.markets, ts, tx=tx)._replace(role="taker" if j % 2 == 0 else "maker")
+            for j in range(max(1, distinct))
+        ]
+        new = [contents[i % len(contents)] for i in range(fills)]
+        self._merge(wallet, new)
+        return new
+
     def summary(self) -> dict:
         return {
             "anchor_s": self.anchor_s,
@@ -157,8 +203,16 @@ def build_dataset(
     history_days: int = 200,
     proxy_users: int = 8,
     late_fraction: float = 0.02,
+    burst_fills: int = 0,
+    burst_distinct: int = 3,
+    burst_wallet: int = 0,
+    burst_ts: int | None = None,
 ) -> Dataset:
-    """Generate the data set. ``anchor_s`` (default: now, floored to the hour) is the newest time."""
+    """Generate the data set. ``anchor_s`` (default: now, floored to the hour) is the newest time.
+
+    ``burst_fills`` > 0 adds a burst (see :meth:`Dataset.add_burst`) to wallet number ``burst_wallet``
+    (0 = the emulated CLOB key owner) at ``burst_ts`` (default: one hour before the anchor); it draws
+    from its own seed, so the rest of the data set is the same with or without it."""
     rng = random.Random(seed)
     anchor = int(anchor_s if anchor_s is not None else time.time() // 3600 * 3600)
     markets = [
@@ -194,4 +248,7 @@ def build_dataset(
             (hidden if rng.random() < late_fraction else fills).append(fill)
         dataset._fills[wallet] = fills
         dataset._hidden[wallet] = hidden
+    if burst_fills > 0:
+        ts = burst_ts if burst_ts is not None else anchor - 3600
+        dataset.add_burst(users[burst_wallet].proxy_wallet, burst_fills, ts, burst_distinct)
     return dataset

@@ -15,8 +15,41 @@ Contract followed (see ``shared/polymarket-api.md``):
 - Fault injection through ``POST /__emulator/faults``: HTTP status (5xx), slow responses,
   malformed JSON, optionally only for one ``user`` and after N matching requests.
 
-Control endpoints (``/__emulator/...``): ``health``, ``dataset``, ``stats`` (GET);
-``faults``, ``reset``, ``release-late``, ``new-fills`` (POST, JSON body).
+- Paging faults through ``POST /__emulator/paging`` (or ``make_server(paging=...)``): how the real
+  ``/trades`` is *reported* to page (``polymarket-api.md`` §3.5), each off by default, deterministic:
+
+  ``shift_rows`` (+ ``shift_by`` = 3, ``shift_identical``, ``shift_ts``, ``shift_times``)
+      after every served response for a user, ``shift_by`` new taker fills arrive for that user at its
+      newest second + 1 (``shift_ts="now"``: now), so the next page repeats the previous page's last
+      ``shift_by`` rows ("new fills arriving during paging shift every later offset", §3.5 Order).
+      ``shift_identical``: the new fills are identical copies in one second (a bot burst).
+      ``shift_times``: how many responses shift (null = all). The fills join the data set truth.
+  ``shuffle_ties`` (+ ``seed``)
+      rows sharing one second come in a new order on every request (seeded by ``seed`` and the
+      request counter); seconds stay newest first ("nothing documents the order of rows that share
+      one second", §3.5 Order).
+  ``offset_ignored_after``: N
+      ``offset >= N`` is silently served as offset 0 ("would just repeat same data beyond the
+      offset", qualiaenjoyer/polymarket-apis issue 4; "Repeated hash", wasabipesto/themis issue 22).
+  ``offset_400_after``: N
+      400 for ``offset > N`` ("rejects offsets above 3,000", Aurelgroh/polymarket_data; §3.5).
+  ``limit_max``: N
+      ``limit`` silently clamped to N: a short page that is not the end (older docs: max 500, §3.1).
+  ``ignore_end``
+      ``end`` is ignored: rows newer than ``end`` are served (issue 12: "``end`` may be ignored").
+  ``end_exclusive`` / ``start_exclusive``
+      ``end``/``start`` exclusive instead of inclusive (the real semantics are unconfirmed, §3.1).
+  ``apply_to_clob`` (default true)
+      ``shift_rows`` and ``shuffle_ties`` apply to CLOB ``/data/trades`` too (the key owner's fills;
+      real CLOB ordering is unconfirmed, §1.3).
+
+  ``POST /__emulator/paging`` replaces all settings (missing keys = default, ``{}`` = all off) and
+  restarts the request counter; ``GET`` returns them; ``/__emulator/reset`` turns them off.
+- Bursts: ``build_dataset(burst_fills=...)`` or ``POST /__emulator/burst`` add K fills of one wallet in
+  ONE second with a few distinct contents (see :meth:`Dataset.add_burst`).
+
+Control endpoints (``/__emulator/...``): ``health``, ``dataset``, ``stats``, ``paging`` (GET);
+``faults``, ``paging``, ``burst``, ``reset``, ``release-late``, ``new-fills`` (POST, JSON body).
 """
 
 from __future__ import annotations
@@ -26,13 +59,15 @@ import hashlib
 import hmac
 import json
 import math
+import random
 import re
 import threading
 import time
 from collections import Counter, deque
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 from polymarket_emulator.dataset import Dataset, EmuFill
@@ -70,11 +105,68 @@ class Fault:
 
 
 @dataclass
+class Paging:
+    """Paging behaviours users report for the real API (module docstring); all off by default.
+
+    They exist so the loader is tested against what it must survive, not only against the docs."""
+
+    shift_rows: bool = False
+    shift_by: int = 3
+    shift_identical: bool = False
+    shift_ts: str = "next"  # "next": the wallet's newest second + 1 | "now"
+    shift_times: int | None = None  # responses that shift; None = every one
+    shuffle_ties: bool = False
+    seed: int = 0
+    offset_ignored_after: int | None = None
+    offset_400_after: int | None = None
+    limit_max: int | None = None
+    ignore_end: bool = False
+    end_exclusive: bool = False
+    start_exclusive: bool = False
+    apply_to_clob: bool = True
+
+    def __post_init__(self) -> None:
+        if self.shift_ts not in ("next", "now"):
+            raise ValueError("shift_ts must be 'next' or 'now'")
+
+
+T = TypeVar("T")
+
+
+def shuffle_ties(rows: list[T], lo: int, hi: int, rng: random.Random, ts: Callable[[T], int]) -> list[T]:
+    """A copy of ``rows`` (newest first) with each second overlapping ``rows[lo:hi]`` in a random order.
+
+    Only those seconds: a page stays cheap on a large window, and what the page shows is the same as if
+    every second had been shuffled. Seconds keep their newest-first order."""
+    rows = list(rows)
+    if lo >= len(rows) or hi <= lo:
+        return rows
+    first, last = lo, min(hi, len(rows))
+    while first > 0 and ts(rows[first - 1]) == ts(rows[lo]):
+        first -= 1
+    while last < len(rows) and ts(rows[last]) == ts(rows[last - 1]):
+        last += 1
+    i = first
+    while i < last:
+        j = i
+        while j < last and ts(rows[j]) == ts(rows[i]):
+            j += 1
+        group = rows[i:j]
+        rng.shuffle(group)
+        rows[i:j] = group
+        i = j
+    return rows
+
+
+@dataclass
 class EmulatorState:
     dataset: Dataset
     clob: ClobCredentials
     rate_scale: float = 1.0
     faults: list[Fault] = field(default_factory=list)
+    paging: Paging = field(default_factory=Paging)
+    paging_requests: int = 0  # /trades and /data/trades requests since the paging settings changed
+    shifts: int = 0  # responses that added fills under shift_rows
     stats: Counter = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
     _hits: dict[str, deque] = field(default_factory=dict)
@@ -94,6 +186,27 @@ class EmulatorState:
                 return WINDOW_S - (now - hits[0])
             hits.append(now)
         return None
+
+    def set_paging(self, paging: Paging) -> None:
+        with self.lock:
+            self.paging, self.paging_requests, self.shifts = paging, 0, 0
+
+    def tie_rng(self) -> random.Random:
+        """A generator for one request's tie order: seeded by ``seed`` and the request counter."""
+        with self.lock:
+            self.paging_requests += 1
+            return random.Random(self.paging.seed * 1_000_003 + self.paging_requests)
+
+    def shift(self, wallet: str) -> None:
+        """Under ``shift_rows``: fills arrive for ``wallet`` after a served response (they join the truth)."""
+        paging = self.paging
+        with self.lock:
+            if paging.shift_times is not None and self.shifts >= paging.shift_times:
+                return
+            self.shifts += 1
+        ts = int(time.time()) if paging.shift_ts == "now" else None
+        added = self.dataset.arrive(wallet, paging.shift_by, ts, paging.shift_identical)
+        self.stats["paging:shift_rows"] += len(added)
 
     def take_fault(self, path: str, user: str | None) -> Fault | None:
         with self.lock:
@@ -289,7 +402,26 @@ class _Handler(BaseHTTPRequestHandler):
                 state.faults.clear()
                 state.stats.clear()
                 state._hits.clear()
+            state.set_paging(Paging())
             return self._send(200, {"ok": True})
+        if path == "/__emulator/paging":
+            try:
+                paging = Paging(**body)
+            except (TypeError, ValueError) as err:
+                return self._error(400, f"bad paging settings: {err}")
+            state.set_paging(paging)
+            return self._send(200, asdict(paging))
+        if path == "/__emulator/burst":
+            try:
+                wallet = body.get("wallet", state.clob.funder)
+                wallet = state.dataset.wallets[wallet] if isinstance(wallet, int) else wallet.lower()
+                ts, fills, distinct = (
+                    int(body.get(k, d)) for k, d in (("ts", state.dataset.anchor_s - 3600), ("fills", 1500), ("distinct", 3))
+                )
+            except (AttributeError, IndexError, TypeError, ValueError) as err:
+                return self._error(400, f"bad burst: {err}")
+            added = state.dataset.add_burst(wallet, fills, ts, distinct)
+            return self._send(200, {"added": len(added), "wallet": wallet, "ts": ts})
         if path == "/__emulator/release-late":
             return self._send(200, {"released": state.dataset.release_late()})
         if path == "/__emulator/new-fills":
@@ -307,6 +439,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(200, {**state.dataset.summary(), "clob_funder": state.clob.funder})
         if path == "/__emulator/stats":
             return self._send(200, dict(state.stats))
+        if path == "/__emulator/paging":
+            return self._send(200, asdict(state.paging))
         return self._error(404, f"no route {path}")
 
     # --- Data API ------------------------------------------------------------------------------
@@ -330,15 +464,30 @@ class _Handler(BaseHTTPRequestHandler):
             return None
         if offset < 0 or offset > DATA_API_OFFSET_CAP:
             return self._error(400, f"offset must be between 0 and {DATA_API_OFFSET_CAP}; page inside start/end windows")
+        state, paging = self.server.state, self.server.state.paging
+        if paging.offset_400_after is not None and offset > paging.offset_400_after:
+            state.stats["paging:offset_400"] += 1
+            return self._error(400, f"offset must be at most {paging.offset_400_after}")
+        if paging.offset_ignored_after is not None and offset >= paging.offset_ignored_after:
+            state.stats["paging:offset_ignored"] += 1
+            offset = 0
         limit = max(0, min(limit, DATA_API_LIMIT_MAX))
+        if paging.limit_max is not None and limit > paging.limit_max:
+            state.stats["paging:limit_clamped"] += 1
+            limit = paging.limit_max
         taker_only = query.get("takerOnly", "true").lower() != "false"
         now = int(time.time())
-        lo = start if start else now - 3 * 365 * 86_400
-        hi = end if end else 2**62
-        rows = self.server.state.dataset.window(user, lo, hi)
+        lo = start + int(paging.start_exclusive) if start else now - 3 * 365 * 86_400
+        hi = end - int(paging.end_exclusive) if end and not paging.ignore_end else 2**62
+        rows = state.dataset.window(user, lo, hi)
         if taker_only:
             rows = [f for f in rows if f.role == "taker"]
-        self._send(200, [data_api_row(f) for f in rows[offset : offset + limit]])
+        if paging.shuffle_ties:
+            rows = shuffle_ties(rows, offset, offset + limit, state.tie_rng(), lambda f: f.ts)
+        page = [data_api_row(f) for f in rows[offset : offset + limit]]
+        if paging.shift_rows:
+            state.shift(user)  # before sending, so the client's next request surely sees the new fills
+        self._send(200, page)
 
     # --- CLOB ----------------------------------------------------------------------------------
     def _clob_trades(self, query: dict[str, str]) -> None:
@@ -370,6 +519,7 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             return self._error(400, "invalid next_cursor")
         maker = query.get("maker_address", "").lower()
+        paging = self.server.state.paging if self.server.state.paging.apply_to_clob else Paging()
         if maker and maker != creds.funder:
             trades: list[dict[str, Any]] = []
         else:
@@ -377,6 +527,8 @@ class _Handler(BaseHTTPRequestHandler):
             if after is None or before is None:
                 return None
             fills = self.server.state.dataset.window(creds.funder, after, before)
+            if paging.shuffle_ties:
+                fills = shuffle_ties(fills, 0, len(fills), self.server.state.tie_rng(), lambda f: f.ts)
             trades = clob_trades(fills, creds)
             for name in ("id", "market", "asset_id"):
                 if query.get(name):
@@ -384,6 +536,8 @@ class _Handler(BaseHTTPRequestHandler):
         page = trades[offset : offset + CLOB_PAGE]
         next_offset = offset + CLOB_PAGE
         next_cursor = base64.b64encode(str(next_offset).encode()).decode() if next_offset < len(trades) else "LTE="
+        if paging.shift_rows:
+            self.server.state.shift(creds.funder)
         self._send(200, {"limit": CLOB_PAGE, "count": len(page), "next_cursor": next_cursor, "data": page})
 
     # --- Gamma ---------------------------------------------------------------------------------
