@@ -93,6 +93,11 @@ class Dataset:
             keys = self._keys[wallet] = [-f.ts for f in fills]
         return fills[bisect.bisect_left(keys, -hi_s) : bisect.bisect_right(keys, -lo_s)]
 
+    def market_window(self, lo_s: int, hi_s: int) -> list[EmuFill]:
+        """Every wallet's visible fills in the window, newest first (``/trades`` without ``user``)."""
+        fills = [f for wallet in self.wallets for f in self.window(wallet, lo_s, hi_s)]
+        return sorted(fills, key=lambda f: -f.ts)
+
     def release_late(self) -> int:
         """Make every hidden (late-arriving) fill visible; return how many were released."""
         with self._lock:

@@ -456,7 +456,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _data_api_trades(self, query: dict[str, str]) -> None:
         user = query.get("user", "")
-        if not ADDRESS_RE.match(user):
+        if user and not ADDRESS_RE.match(user):
             return self._error(400, "user must match ^0x[a-fA-F0-9]{40}$")
         limit, offset = self._int(query, "limit", 100), self._int(query, "offset", 0)
         start, end = self._int(query, "start", 0), self._int(query, "end", 0)
@@ -479,7 +479,7 @@ class _Handler(BaseHTTPRequestHandler):
         now = int(time.time())
         lo = start + int(paging.start_exclusive) if start else now - 3 * 365 * 86_400
         hi = end - int(paging.end_exclusive) if end and not paging.ignore_end else 2**62
-        rows = state.dataset.window(user, lo, hi)
+        rows = state.dataset.window(user, lo, hi) if user else state.dataset.market_window(lo, hi)
         if taker_only:
             rows = [f for f in rows if f.role == "taker"]
         if paging.shuffle_ties:

@@ -34,8 +34,10 @@ def fill(fill_id: str, ts_s: int, version: int = 0, status: str = "") -> Fill:
         "0xt",
         "",
         "",
+        "",
         status,
         version,
+        1,
     )
 
 

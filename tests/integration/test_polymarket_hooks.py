@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from typing import Any
+
 import pytest
 
+from clob_pipeline.fills.pagers import ClobPager, DataApiPager
 from clob_pipeline.hooks.polymarket import PolymarketApiError, PolymarketClobHook, PolymarketDataApiHook
 
 
-def test_data_api_hook_reads_past_the_offset_cap_by_narrowing_windows(emulator_factory):
-    emu = emulator_factory(wallets=1, fills_per_wallet=12_500, late_fraction=0, rate_scale=0, extra={"page_size": 2000})
+def drive(pager: Any, hook: Any) -> list[Any]:
+    rows: list[Any] = []
+    while (request := pager.next_request()) is not None:
+        rows += pager.feed(hook.get_json(request.endpoint, request.params)).rows
+    return rows
+
+
+def test_data_api_pager_reads_past_the_offset_cap_through_the_hook(emulator_factory):
+    emu = emulator_factory(wallets=2, fills_per_wallet=12_500, late_fraction=0, rate_scale=0, extra={"page_size": 2000})
     wallet = emu.dataset.wallets[0]
     hook = PolymarketDataApiHook()
-    pages = list(hook.iter_trade_pages(wallet, 1, 2_000_000_000))
-    seen = [(r["transactionHash"], r["asset"], r["size"], r["price"], r["timestamp"]) for p in pages for r in p.rows]
-    expected = {(f.tx, f.asset, f.size, f.price, f.ts) for f in emu.dataset.visible_fills(wallet)}
-    assert set(seen) == expected  # nothing missing (re-read rows are allowed, then dropped as stored)
-    assert any(p.window_narrowed for p in pages)
-    assert hook.stats.requests == len(pages)
+    assert hook.served_page_size() == 2000  # learned from one market-wide page
+    rows = drive(DataApiPager(wallet, 1, 2_000_000_000, hook.page_size, hook.served_page_size()), hook)
+    seen = Counter((r["transactionHash"], r["asset"], r["size"], r["price"], r["timestamp"]) for r in rows)
+    assert seen == Counter((f.tx, f.asset, f.size, f.price, f.ts) for f in emu.dataset.visible_fills(wallet))
+    assert hook.stats.requests == 1 + 7  # the probe, then one request per page of complete seconds
     assert "page_size" not in hook.get_conn().headers  # tuning extras never become headers
 
 
@@ -54,10 +64,10 @@ def test_bad_request_is_not_retried(emulator):
 
 def test_clob_hook_signs_every_page_and_reads_all_owner_trades(emulator):
     funder = emulator.server.state.clob.funder
-    pages = list(PolymarketClobHook().iter_trade_pages(funder, 1, 2_000_000_000))
-    assert len(pages) >= 2  # 150 fills, 100 per page
-    assert sum(len(p.rows) for p in pages) == len(emulator.dataset.visible_fills(funder))
-    assert pages[-1].next_cursor is None
+    hook = PolymarketClobHook()
+    rows = drive(ClobPager(funder, 1, 2_000_000_000, span_s=2_000_000_000), hook)
+    assert hook.stats.requests >= 2  # 150 fills, 100 per page
+    assert len(rows) == len(emulator.dataset.visible_fills(funder))
 
 
 def test_clob_hook_with_a_wrong_secret_gets_a_clear_401(emulator, monkeypatch):
@@ -68,7 +78,7 @@ def test_clob_hook_with_a_wrong_secret_gets_a_clear_401(emulator, monkeypatch):
     conn["password"] = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
     monkeypatch.setenv("AIRFLOW_CONN_POLYMARKET_CLOB", json.dumps(conn))
     with pytest.raises(PolymarketApiError, match="HTTP 401.*credentials") as err:
-        list(PolymarketClobHook().iter_trade_pages(emulator.server.state.clob.funder, 1, 2_000_000_000))
+        drive(ClobPager(emulator.server.state.clob.funder, 1, 2_000_000_000), PolymarketClobHook())
     assert "AAAAAAAA" not in str(err.value)  # the secret is never echoed
 
 

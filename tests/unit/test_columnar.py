@@ -1,12 +1,14 @@
 """The columnar (Arrow) Data API path gives exactly what the per-row reference path gives.
 
-Every comparison runs both paths over the same pages and compares whole Arrow tables, so an
-id, a decimal, a timestamp or an occurrence number that differs fails. The fast path is shown to
-be taken (``data_api_page_fast`` returns a table) where the test means it, so the equality is
-not vacuously the per-row path compared with itself.
+Every comparison runs both paths over the same page and compares whole Arrow tables (ids, copies,
+decimals, timestamps), so any column that differs fails. The fast path is shown to be taken
+(``data_api_page_fast`` returns a table) where the test means it, so the equality is not vacuously
+the per-row path compared with itself.
 """
 
 from __future__ import annotations
+
+import itertools
 
 import pyarrow as pa
 import pytest
@@ -20,74 +22,86 @@ from clob_pipeline.fills.arrow import (
     with_ingested_at,
 )
 from clob_pipeline.fills.columnar import data_api_page_fast, page_table
+from clob_pipeline.fills.identity import with_identity
 from clob_pipeline.fills.normalize import DataApiFillNormalizer, MalformedFillError
 from polymarket_emulator.dataset import build_dataset
 from polymarket_emulator.server import data_api_row
 
 
-def per_row(pages: list[list[dict]], wallet: str = WALLET, restarts: frozenset[int] = frozenset()) -> pa.Table:
-    normalizer = DataApiFillNormalizer(wallet, EOA)
-    fills = []
-    for number, page in enumerate(pages):
-        fills += normalizer.normalize_page(page)
-        if number in restarts:
-            normalizer.restart_window()
-    return fills_to_arrow(fills, 0)
+def per_row(page: list[dict], wallet: str = WALLET) -> pa.Table:
+    """The reference: the per-row normaliser, then identity."""
+    return with_identity(fills_to_arrow(DataApiFillNormalizer(wallet, EOA).normalize_page(page), 0))
 
 
-def columnar(pages: list[list[dict]], wallet: str = WALLET, restarts: frozenset[int] = frozenset()) -> pa.Table:
-    normalizer = DataApiFillNormalizer(wallet, EOA)
-    tables = []
-    for number, page in enumerate(pages):
-        tables.append(page_table(normalizer, page))
-        if number in restarts:
-            normalizer.restart_window()
-    return pa.concat_tables(tables)
+def columnar(page: list[dict], wallet: str = WALLET) -> pa.Table:
+    return page_table(DataApiFillNormalizer(wallet, EOA), page)
 
 
 def assert_same(expected: pa.Table, got: pa.Table) -> None:
     assert got.schema == expected.schema
+    assert got.num_rows == expected.num_rows
     for name in expected.column_names:
         assert got[name].to_pylist() == expected[name].to_pylist(), name
 
 
+def assert_fast_path_taken(page: list[dict], wallet: str = WALLET) -> None:
+    fast = data_api_page_fast(DataApiFillNormalizer(wallet, EOA), page)
+    assert fast is not None
+    # the fast path leaves identity to with_identity
+    assert set(fast["fill_id"].to_pylist()) == {""} and set(fast["copies"].to_pylist()) == {0}
+
+
 @pytest.fixture(scope="module")
 def emulated_rows() -> tuple[str, list[dict]]:
-    dataset = build_dataset(wallets=1, fills_per_wallet=6000, late_fraction=0)
+    # a burst puts large multisets of identical rows into one second
+    dataset = build_dataset(wallets=1, fills_per_wallet=6000, late_fraction=0, burst_fills=40, burst_distinct=3)
     wallet = dataset.wallets[0]
     return wallet, [data_api_row(f) for f in dataset.visible_fills(wallet)]
 
 
-@pytest.mark.parametrize("page_size", [1, 7, 500, 1000])
-def test_emulated_pages_get_the_per_row_ids_and_values(emulated_rows, page_size):
+def whole_seconds(rows: list[dict], per_page: int) -> list[list[dict]]:
+    """Pages of about ``per_page`` rows that never split a second, as the pagers hand them over."""
+    pages: list[list[dict]] = [[]]
+    for _, second in itertools.groupby(rows, key=lambda r: r["timestamp"]):
+        if len(pages[-1]) >= per_page:
+            pages.append([])
+        pages[-1].extend(second)
+    return pages
+
+
+@pytest.mark.parametrize(("per_page", "limit"), [(1, 600), (7, 2000), (500, None), (100_000, None)])
+def test_emulated_pages_get_the_per_row_ids_and_values(emulated_rows, per_page, limit):
     wallet, rows = emulated_rows
-    pages = [rows[i : i + page_size] for i in range(0, len(rows), page_size)]
-    expected = per_row(pages, wallet)
-    assert_same(expected, columnar(pages, wallet))
-    assert data_api_page_fast(DataApiFillNormalizer(wallet, EOA), pages[0]) is not None  # the fast path ran
-    # the data set holds identical fills in one transaction, so occurrence numbers were exercised
-    assert len(set(expected["fill_id"].to_pylist())) == len(rows)
-    identities = {(r["transactionHash"], r["asset"], r["side"], r["size"], r["price"], r["timestamp"]) for r in rows}
-    assert len(identities) < len(rows)
+    rows = rows[:limit]  # the newest rows (the burst is among them); small pages are slow to run
+    pages = whole_seconds(rows, per_page)
+    tables = []
+    for page in pages:
+        assert_fast_path_taken(page, wallet)
+        expected = per_row(page, wallet)
+        got = columnar(page, wallet)
+        assert_same(expected, got)
+        tables.append(got)
+    table = pa.concat_tables(tables)
+    assert table.num_rows == len(rows)
+    # the data set holds identical fills in one second, so ranks and copies were exercised ...
+    assert max(table["copies"].to_pylist()) > 1
+    # ... and every fill still has an id of its own, however the seconds were paged
+    assert len(set(table["fill_id"].to_pylist())) == len(rows)
 
 
-def test_repeated_fills_across_a_page_boundary_and_interleaved_timestamps():
-    same = row()
-    later = row(timestamp=1_700_000_100)
-    pages = [
-        [later, same, same],
-        [same, row(price=0.58), same],  # continues the run of the page before: occurrences 2, 3
-        [later, same],  # timestamps interleave: the per-row rule restarts the counters
-        [same],
-    ]
-    assert_same(per_row(pages), columnar(pages))
-    ids = columnar(pages)["fill_id"].to_pylist()
-    assert len(set(ids[:6])) == 6
+def test_identical_rows_in_one_page_match_the_per_row_path():
+    page = [row(timestamp=1_700_000_100), row(), row(price=0.58), row(), row()]
+    assert_fast_path_taken(page)
+    got = columnar(page)
+    assert_same(per_row(page), got)
+    assert got["copies"].to_pylist() == [1, 3, 1, 3, 3]
+    assert len(set(got["fill_id"].to_pylist())) == 5
 
 
-def test_restart_window_matches_the_per_row_path():
-    pages = [[row(), row()], [row(), row()], [row(timestamp=1_699_999_999)]]
-    assert_same(per_row(pages, restarts=frozenset({0})), columnar(pages, restarts=frozenset({0})))
+def test_an_empty_page_is_an_empty_table():
+    table = columnar([])
+    assert table.num_rows == 0
+    assert_same(per_row([]), table)
 
 
 @pytest.mark.parametrize(
@@ -95,24 +109,50 @@ def test_restart_window_matches_the_per_row_path():
     [
         {"size": "12.5"},  # decimal string
         {"price": "0.5700004"},  # decimal string, rounded half-even
-        {"timestamp": 1_700_000_000_123},  # milliseconds (fast path too) mixed below with seconds
         {"side": "sell"},  # lower-case side
-        {"outcome": None},
         {"transactionHash": "0x" + "ÉE" * 32},  # non-ASCII: per-row lower-casing
         {"size": 10**10},  # beyond the range where float arithmetic is exact
+        {"timestamp": "1700000000"},  # numeric string
     ],
 )
 def test_odd_but_valid_rows_take_the_per_row_path_with_the_same_result(odd):
-    pages = [[row(timestamp=1_700_000_001), row()], [row(), row(**odd), row()], [row(timestamp=1_699_999_000)]]
-    assert_same(per_row(pages), columnar(pages))
+    page = [row(timestamp=1_700_000_001), row(), row(**odd), row()]
+    assert data_api_page_fast(DataApiFillNormalizer(WALLET, EOA), page) is None
+    got = columnar(page)
+    assert_same(per_row(page), got)
+    assert got.num_rows == 4 and "" not in got["fill_id"].to_pylist()
+
+
+def test_odd_rows_equal_to_plain_ones_are_ranked_with_them():
+    """``"12.5"`` and ``12.5`` are one content: a page mixing them ranks them as copies."""
+    got = columnar([row(), row(size="12.5"), row(side="buy")])
+    assert got["copies"].to_pylist() == [3, 3, 3]
+    assert sorted(got["fill_id"].to_pylist()) == sorted(columnar([row(), row(), row()])["fill_id"].to_pylist())
+
+
+def test_a_null_outcome_is_empty_on_the_fast_path_as_on_the_per_row_path():
+    page = [row(outcome=None), row()]
+    assert_fast_path_taken(page)
+    got = columnar(page)
+    assert_same(per_row(page), got)
+    assert got["outcome"].to_pylist() == ["", "Yes"]
+
+
+def test_millisecond_timestamps_on_the_fast_path():
+    page = [row(timestamp=1_700_000_000_123), row()]
+    assert_fast_path_taken(page)
+    got = columnar(page)
+    assert_same(per_row(page), got)
+    assert [t.timestamp() for t in got["timestamp"].to_pylist()] == [1_700_000_000.123, 1_700_000_000.0]
+    assert got["copies"].to_pylist() == [1, 1]
 
 
 def test_missing_outcome_index_defaults_like_the_per_row_path():
     bare = row()
     del bare["outcomeIndex"]
-    table = columnar([[bare, row()]])
+    table = columnar([bare, row()])
     assert table["outcome_index"].to_pylist() == [-1, 0]
-    assert_same(per_row([[bare, row()]]), table)
+    assert_same(per_row([bare, row()]), table)
 
 
 @pytest.mark.parametrize(
@@ -127,6 +167,7 @@ def test_missing_outcome_index_defaults_like_the_per_row_path():
         ({"side": "HOLD"}, "side"),
         ({"asset": ""}, "asset"),
         ({"conditionId": None}, "conditionId"),
+        ({"transactionHash": ""}, "transactionHash"),
         ({"outcomeIndex": "1"}, "outcomeIndex"),
     ],
 )
@@ -139,14 +180,16 @@ def test_bad_rows_raise_the_per_row_error_naming_the_field(overrides, field):
 
 
 def test_a_row_that_is_not_an_object_is_named():
+    normalizer = DataApiFillNormalizer(WALLET, EOA)
+    assert data_api_page_fast(normalizer, [row(), ["not", "an", "object"]]) is None
     with pytest.raises(MalformedFillError, match="'row' must be a JSON object"):
-        page_table(DataApiFillNormalizer(WALLET, EOA), [row(), ["not", "an", "object"]])
+        page_table(normalizer, [row(), ["not", "an", "object"]])
 
 
 def batch(*rows: tuple[str, int]) -> pa.Table:
-    base = per_row([[row(timestamp=1_700_000_000 + i) for i in range(len(rows))]])
-    table = base.set_column(0, "fill_id", pa.array([r[0] for r in rows], pa.string()))
-    return table.set_column(16, "version", pa.array([r[1] for r in rows], pa.uint64()))
+    base = per_row([row(timestamp=1_700_000_000 + i) for i in range(len(rows))])
+    table = base.set_column(base.schema.get_field_index("fill_id"), "fill_id", pa.array([r[0] for r in rows], pa.string()))
+    return table.set_column(table.schema.get_field_index("version"), "version", pa.array([r[1] for r in rows], pa.uint64()))
 
 
 def test_latest_per_fill_id_keeps_the_highest_version_and_the_later_row_on_ties():

@@ -1,4 +1,7 @@
-"""Normalising Data API rows and CLOB trades into fills: values, ids, and errors naming the field."""
+"""Normalising Data API rows and CLOB trades into fills: values, skipped trades, and errors naming the field.
+
+The normalisers make content only (``fill_id`` is empty); ids are ``tests/unit/test_identity.py``'s subject.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +12,23 @@ from api_rows import data_api_row as row
 from clob_pipeline.fills.normalize import ClobFillNormalizer, DataApiFillNormalizer, MalformedFillError
 
 
-def test_data_api_row_becomes_a_fill_with_exact_decimals():
+def test_data_api_row_becomes_a_fill_with_exact_decimals_and_no_id_yet():
     fill = DataApiFillNormalizer(WALLET, EOA).normalize(row())
     assert fill.size == 12_500_000 and fill.price == 570_000  # micro-units, exact
     assert fill.timestamp_ms == 1_700_000_000_000
     assert fill.transaction_hash == "0x" + "ee" * 32  # lower-cased
+    assert fill.condition_id == "0x" + "11" * 32
     assert (fill.proxy_wallet, fill.user_eoa, fill.source, fill.version) == (WALLET, EOA, "data_api", 0)
-    assert len(fill.fill_id) == 32
+    assert (fill.fill_id, fill.copies, fill.trade_id, fill.maker_order_id) == ("", 0, "", "")  # identity comes later
+    assert (fill.outcome, fill.outcome_index, fill.side, fill.asset) == ("Yes", 0, "BUY", "123456789")
+
+
+def test_fill_fields_are_in_schema_order():
+    from clob_pipeline.fills.schema import FILL_COLUMNS, Fill
+
+    assert Fill._fields[Fill._fields.index("trade_id") + 1] == "maker_order_id"
+    assert Fill._fields[Fill._fields.index("version") + 1] == "copies"
+    assert tuple(f if f != "timestamp_ms" else "timestamp" for f in Fill._fields) == FILL_COLUMNS[:-1]
 
 
 def test_millisecond_timestamps_are_detected_by_magnitude():
@@ -23,25 +36,21 @@ def test_millisecond_timestamps_are_detected_by_magnitude():
     assert n.normalize(row(timestamp=1_700_000_000_123)).timestamp_ms == 1_700_000_000_123
 
 
-def test_identical_fills_in_one_transaction_get_distinct_stable_ids():
-    rows = [row(), row(), row(price=0.58)]
-    first = [f.fill_id for f in DataApiFillNormalizer(WALLET, EOA).normalize_page(rows)]
-    again = [f.fill_id for f in DataApiFillNormalizer(WALLET, EOA).normalize_page(rows)]
-    assert len(set(first)) == 3
-    assert first == again
-
-
-def test_restart_window_gives_re_read_rows_the_same_ids():
+def test_the_data_api_normaliser_is_stateless():
+    """Identical rows give identical fills, however often and in whatever order they are read."""
     n = DataApiFillNormalizer(WALLET, EOA)
-    first = [f.fill_id for f in n.normalize_page([row(), row()])]
-    n.restart_window()
-    assert [f.fill_id for f in n.normalize_page([row(), row()])] == first
+    rows = [row(), row(), row(price=0.58)]
+    first = n.normalize_page(rows)
+    assert first[0] == first[1]
+    assert n.normalize_page(rows[::-1]) == first[::-1]
+    assert n.skipped == 0
+    for gone in ("restart_window", "next_occurrence", "carried", "end_page"):
+        assert not hasattr(n, gone)
 
 
-def test_fill_id_depends_on_wallet():
-    a = DataApiFillNormalizer(WALLET, EOA).normalize(row())
-    b = DataApiFillNormalizer("0x" + "01" * 20, EOA).normalize(row())
-    assert a.fill_id != b.fill_id
+def test_the_wallet_is_the_normalisers_not_the_rows():
+    other = "0x" + "01" * 20
+    assert DataApiFillNormalizer(other, EOA).normalize(row()).proxy_wallet == other
 
 
 @pytest.mark.parametrize(
@@ -78,7 +87,7 @@ def trade(**overrides):
         "match_time": "1700000000",
         "last_update": "1700000005",
         "outcome": "Yes",
-        "transaction_hash": "0xabc",
+        "transaction_hash": "0xABC",
         "trader_side": "TAKER",
         "maker_orders": [],
     }
@@ -86,45 +95,120 @@ def trade(**overrides):
     return base
 
 
-def test_clob_taker_trade_is_one_fill_keyed_by_trade_id():
+MAKER_ORDERS = [
+    {
+        "order_id": "o1",
+        "maker_address": WALLET.upper().replace("0X", "0x"),
+        "matched_amount": "3",
+        "price": "0.6",
+        "asset_id": "111",
+        "outcome": "Yes",
+    },
+    {"order_id": "o2", "maker_address": "0x" + "99" * 20, "matched_amount": "7", "price": "0.6", "asset_id": "111"},
+    {"order_id": "o3", "maker_address": WALLET, "matched_amount": "2", "price": "0.4", "asset_id": "222", "side": "BUY"},
+    {"order_id": "o4", "maker_address": WALLET, "matched_amount": "1", "price": "0.6", "asset_id": "222"},
+]
+
+
+def test_clob_taker_trade_is_one_fill_with_the_trade_id_and_no_maker_order():
     [fill] = ClobFillNormalizer(WALLET, EOA).normalize_trade(trade())
-    assert fill.fill_id == "trade-1" and fill.trade_id == "trade-1"
-    assert (fill.side, fill.size, fill.price) == ("BUY", 10_000_000, 400_000)
+    assert fill.fill_id == ""  # identity comes later (fills/identity.py)
+    assert (fill.trade_id, fill.maker_order_id, fill.trader_side) == ("trade-1", "", "TAKER")
+    assert (fill.side, fill.size, fill.price, fill.asset) == ("BUY", 10_000_000, 400_000, "111")
     assert fill.status == "CONFIRMED" and fill.version == 1_700_000_005_000
+    assert (fill.transaction_hash, fill.condition_id, fill.timestamp_ms) == ("0xabc", "0x" + "22" * 32, 1_700_000_000_000)
+    assert (fill.source, fill.proxy_wallet, fill.user_eoa, fill.copies) == ("clob", WALLET, EOA, 0)
 
 
-def test_a_later_status_of_a_clob_trade_keeps_its_fill_id_and_timestamp():
-    """Versions of one fill share its timestamp: the writer's time-range lookup of stored fills and
-    FINAL without merging across monthly partitions both rely on it."""
+def test_a_later_status_of_a_clob_trade_keeps_its_content_and_timestamp():
+    """Versions of one fill share its content and so its id: the writer's time-range lookup of
+    stored fills and FINAL without merging across monthly partitions both rely on it."""
     normalizer = ClobFillNormalizer(WALLET, EOA)
     [matched] = normalizer.normalize_trade(trade(status="TRADE_STATUS_MATCHED", last_update="1700000001"))
     [confirmed] = normalizer.normalize_trade(trade(last_update="1800000000"))
-    assert confirmed.fill_id == matched.fill_id and confirmed.timestamp_ms == matched.timestamp_ms
+    content = ("proxy_wallet", "transaction_hash", "asset", "side", "size", "price", "timestamp_ms", "trade_id")
+    assert [getattr(confirmed, f) for f in content] == [getattr(matched, f) for f in content]
     assert confirmed.version > matched.version
+    assert (matched.status, confirmed.status) == ("MATCHED", "CONFIRMED")
 
 
-def test_clob_maker_trade_yields_only_the_wallets_maker_orders():
-    orders = [
-        {
-            "order_id": "o1",
-            "maker_address": WALLET.upper().replace("0X", "0x"),
-            "matched_amount": "3",
-            "price": "0.6",
-            "asset_id": "111",
-            "outcome": "Yes",
-        },
-        {"order_id": "o2", "maker_address": "0x" + "99" * 20, "matched_amount": "7", "price": "0.6", "asset_id": "111"},
-        {"order_id": "o3", "maker_address": WALLET, "matched_amount": "2", "price": "0.4", "asset_id": "222", "side": "BUY"},
-    ]
-    fills = ClobFillNormalizer(WALLET, EOA).normalize_trade(trade(trader_side="MAKER", maker_orders=orders))
-    assert [f.fill_id for f in fills] == ["trade-1:o1", "trade-1:o3"]
+def test_clob_maker_trade_yields_only_the_wallets_maker_orders_with_their_order_ids():
+    fills = ClobFillNormalizer(WALLET, EOA).normalize_trade(trade(trader_side="MAKER", maker_orders=MAKER_ORDERS))
+    assert [f.maker_order_id for f in fills] == ["o1", "o3", "o4"]
+    assert {(f.trade_id, f.fill_id, f.trader_side) for f in fills} == {("trade-1", "", "MAKER")}
     assert fills[0].side == "SELL"  # same token as the BUY taker -> the maker sold
     assert fills[1].side == "BUY"  # explicit side wins
+    assert fills[2].side == "BUY"  # complementary token of a BUY taker -> the maker bought
+    assert [(f.size, f.price, f.asset) for f in fills] == [
+        (3_000_000, 600_000, "111"),
+        (2_000_000, 400_000, "222"),
+        (1_000_000, 600_000, "222"),
+    ]
+
+
+def test_clob_maker_trade_without_the_wallets_orders_yields_nothing():
+    normalizer = ClobFillNormalizer(WALLET, EOA)
+    assert normalizer.normalize_trade(trade(trader_side="MAKER", maker_orders=MAKER_ORDERS[1:2])) == []
+    assert normalizer.skipped == 0  # not skipped: simply none of the wallet's fills
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"transaction_hash": ""},
+        {"transaction_hash": None},
+        {"status": "TRADE_STATUS_FAILED"},
+        {"status": "FAILED"},
+        {"status": "TRADE_STATUS_RETRYING"},
+        {"status": "retrying"},
+        {"status": "TRADE_STATUS_FAILED", "trader_side": "MAKER", "maker_orders": MAKER_ORDERS},
+    ],
+)
+def test_clob_trades_without_a_transaction_or_not_settled_are_skipped_and_counted(overrides):
+    normalizer = ClobFillNormalizer(WALLET, EOA)
+    page = [trade(id="t0"), trade(id="t1", **overrides), trade(id="t2", match_time="1700000001")]
+    fills = normalizer.normalize_page(page)
+    assert [f.trade_id for f in fills] == ["t0", "t2"]
+    assert normalizer.skipped == 1
+    normalizer.normalize_trade(trade(**overrides))
+    assert normalizer.skipped == 2
+
+
+@pytest.mark.parametrize("status", ["TRADE_STATUS_MATCHED", "TRADE_STATUS_MINED", "TRADE_STATUS_CONFIRMED", ""])
+def test_clob_trades_with_other_statuses_are_kept(status):
+    normalizer = ClobFillNormalizer(WALLET, EOA)
+    assert len(normalizer.normalize_trade(trade(status=status))) == 1
+    assert normalizer.skipped == 0
 
 
 def test_clob_trade_without_trader_side_is_rejected():
     with pytest.raises(MalformedFillError, match="trader_side"):
         ClobFillNormalizer(WALLET, EOA).normalize_trade(trade(trader_side=None))
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"id": ""}, "id"),
+        ({"match_time": "soon"}, "match_time"),
+        ({"market": None}, "market"),
+        ({"side": "HOLD"}, "side"),
+        ({"size": "-1"}, "size"),
+        ({"price": "x"}, "price"),
+        ({"asset_id": ""}, "asset_id"),
+    ],
+)
+def test_malformed_clob_trades_name_the_field(overrides, field):
+    with pytest.raises(MalformedFillError) as err:
+        ClobFillNormalizer(WALLET, EOA).normalize_trade(trade(**overrides))
+    assert err.value.field == field
+
+
+def test_a_maker_order_without_an_order_id_is_rejected():
+    orders = [{**MAKER_ORDERS[0], "order_id": ""}]
+    with pytest.raises(MalformedFillError) as err:
+        ClobFillNormalizer(WALLET, EOA).normalize_trade(trade(trader_side="MAKER", maker_orders=orders))
+    assert err.value.field == "order_id"
 
 
 @pytest.mark.parametrize(

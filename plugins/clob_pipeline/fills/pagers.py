@@ -109,8 +109,8 @@ class DataApiPager:
     start_s: int
     upper_s: int
     page_size: int
-    offset_cap: int = DATA_API_OFFSET_CAP
     served_size: int = 0  # rows per page the server serves (learned by a probe); 0 = unknown
+    offset_cap: int = DATA_API_OFFSET_CAP
     end_extra: int = 1  # ask ``end`` one second late until the API shows ``end`` is inclusive (then 0)
     done: bool = False
     _burst: _SecondRead | None = None
@@ -249,7 +249,8 @@ class ClobPager:
     wallet: str
     start_s: int
     upper_s: int
-    page_size: int = 0  # the CLOB has no ``limit``; kept so both pagers are built alike
+    page_size: int = 0  # the CLOB has no ``limit``; these two are kept so both pagers are built alike
+    served_size: int = 0
     span_s: int = 7 * 86_400
     max_window_trades: int = 50_000
     cursor: str = CLOB_START_CURSOR

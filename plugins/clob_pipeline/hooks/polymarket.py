@@ -112,6 +112,11 @@ class PolymarketHook(HttpHook):
         self._setup()
         return self._settings["page_size"]
 
+    def served_page_size(self) -> int:
+        """Rows per page the endpoint serves, where that decides the end of data; 0 = not known
+        (the CLOB's cursor marks its end)."""
+        return 0
+
     def close(self) -> None:
         if self._session is not None:
             self._session.close()
@@ -194,6 +199,24 @@ class PolymarketDataApiHook(PolymarketHook):
     default_conn_name = DATA_API_CONN_ID
     hook_name = "Polymarket Data API"
     default_rate_limit = (200, 10.0)  # published limit for /trades
+    _served_page_size: int | None = None
+
+    def served_page_size(self) -> int:
+        """Rows per page the API really serves for ``limit=page_size`` (0 = unknown), learned once
+        per hook from one market-wide ``/trades`` page, which always has more rows than a page.
+
+        Why: ``limit`` may be clamped (older docs and users report 500), so a page shorter than
+        asked is not the end of data; a page shorter than what the server serves is.
+        """
+        if self._served_page_size is None:
+            try:
+                rows = self.get_json("/trades", {"limit": self.page_size, "offset": 0, "takerOnly": "false"})
+            except PolymarketApiError as exc:
+                self.log.warning("could not learn the served page size (%s); every page counts as full", exc)
+                rows = None
+            self._served_page_size = len(rows) if isinstance(rows, list) else 0
+            self.log.info("Data API serves %s rows per page for limit=%d", self._served_page_size or "unknown", self.page_size)
+        return self._served_page_size
 
 
 class PolymarketClobHook(PolymarketHook):

@@ -227,7 +227,7 @@ class PolymarketFillsToClickHouseOperator(BaseOperator):
             self.log.info("resuming wallet %s from checkpoint: %s", wallet, dict(cp))
         _, pager_class, normalizer_class = SOURCES[source]
         resume_s = cp["resume_end_s"] if cp else end_s
-        pager: Pager = pager_class(wallet, start_s, resume_s, api.page_size)
+        pager: Pager = pager_class(wallet, start_s, resume_s, api.page_size, api.served_page_size())
         normalizer = normalizer_class(wallet, user_eoa)
         writer = FillBatchWriter(ch, fills_table, wallet)
         progress = LoadProgress(self.log, wallet, api.stats, cp)

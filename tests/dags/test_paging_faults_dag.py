@@ -1,0 +1,145 @@
+"""clob_backfill (dag.test) against every reported Data API paging behaviour, switched on in the emulator.
+
+Each case holds the table equal to the fills the API serves, read raw and with FINAL while merges are
+stopped (so a duplicate cannot be merged away before the count), and a second run inserts nothing;
+or the run fails loudly naming the second, with only real fills stored.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+from airflow.sdk import DagRunState
+from conftest import ch_rows
+from fills_truth import expected_fills, physical_and_final_counts, stored_fills
+
+from clob_pipeline.dag_parts import SCHEMA_FILES
+from clob_pipeline.hooks.clickhouse import ClickHouseHook
+
+TABLES = {"fills_table": "clob_fills_v2", "proxy_table": "pm_user_proxy_wallets_v2"}
+
+
+@pytest.fixture()
+def merges_stopped(database):
+    """The staging table exists with merges disabled for good (every merge would exceed 1 byte), so
+    raw counts show every row the loader ever wrote; SYSTEM STOP MERGES would not outlive a task's
+    embedded engine."""
+    with ClickHouseHook() as ch:
+        for name in SCHEMA_FILES:
+            ch.run_sql_file(name, TABLES)
+        ch.run_statements(
+            "SYSTEM STOP MERGES {db:Identifier}.clob_fills_v2;\n"
+            "ALTER TABLE {db:Identifier}.clob_fills_v2 MODIFY SETTING max_bytes_to_merge_at_max_space_in_pool = 1, "
+            "max_bytes_to_merge_at_min_space_in_pool = 1"
+        )
+    return database
+
+
+def inserted_nothing_again(run_dag, conf: dict) -> None:
+    before = physical_and_final_counts()
+    assert run_dag("clob_backfill", conf).state == DagRunState.SUCCESS
+    assert physical_and_final_counts() == before
+
+
+def exact(emu, wallets: list[str]) -> None:
+    truth = expected_fills(emu, wallets)
+    assert stored_fills() == truth
+    assert physical_and_final_counts() == (sum(truth.values()), sum(truth.values()))
+
+
+def parts_of_staging() -> int:
+    return ch_rows("SELECT count() FROM system.parts WHERE database = {db:String} AND table = 'clob_fills_v2' AND active")[0][0]
+
+
+@pytest.mark.parametrize(
+    "paging",
+    [
+        {"shuffle_ties": True, "seed": 3},
+        {"limit_max": 40},
+        {"end_exclusive": True, "start_exclusive": True},
+        {"offset_ignored_after": 40, "offset_400_after": 80},
+    ],
+    ids=["shuffled-ties", "clamped-limit", "exclusive-bounds", "offsets-ignored-and-capped"],
+)
+def test_paging_faults_leave_exactly_the_served_fills(merges_stopped, emulator_factory, run_dag, paging):
+    emu = emulator_factory(
+        wallets=2, proxy_users=1, fills_per_wallet=400, rate_scale=0, paging=paging, burst_fills=30, burst_distinct=3,
+        extra={"page_size": 100},
+    )  # fmt: skip
+    wallets = emu.dataset.wallets
+    conf = {"lookback": "all", "wallets": wallets}
+    assert run_dag("clob_backfill", conf).state == DagRunState.SUCCESS
+    exact(emu, wallets)
+    assert max(expected_fills(emu, wallets).values()) >= 10  # the burst: identical fills in one second
+    assert parts_of_staging() > 1  # merges really were stopped
+    inserted_nothing_again(run_dag, conf)
+
+
+def test_fills_arriving_while_paging_are_not_stored_twice(merges_stopped, emulator_factory, run_dag):
+    emu = emulator_factory(wallets=2, proxy_users=1, fills_per_wallet=400, rate_scale=0, extra={"page_size": 50})
+    wallets = emu.dataset.wallets
+    before = expected_fills(emu, wallets)
+    emu.post("/__emulator/paging", {"shift_rows": True, "shift_by": 3, "shift_identical": True, "shift_times": 6})
+    conf = {"lookback": "all", "wallets": wallets}
+    assert run_dag("clob_backfill", conf).state == DagRunState.SUCCESS
+    assert stored_fills() == before  # the new fills are newer than every second already read
+    assert physical_and_final_counts() == (sum(before.values()),) * 2
+    assert run_dag("clob_backfill", conf).state == DagRunState.SUCCESS  # a later run reads them once
+    exact(emu, wallets)
+    inserted_nothing_again(run_dag, conf)
+
+
+@pytest.mark.parametrize(
+    ("paging", "message"),
+    [
+        ({"ignore_end": True}, "ignored end="),
+        ({"offset_ignored_after": 500}, "cannot serve second"),
+        ({"shuffle_ties": True}, "cannot serve second"),
+    ],
+    ids=["end-ignored", "burst-offsets-ignored", "burst-unstable-order"],
+)
+def test_what_the_api_cannot_serve_fails_loudly_with_only_real_fills_stored(
+    merges_stopped, emulator_factory, run_dag, capfd, paging, message
+):
+    emu = emulator_factory(
+        wallets=1, proxy_users=0, fills_per_wallet=300, rate_scale=0, paging=paging, burst_fills=1500, burst_distinct=3,
+        burst_ts=1_790_000_000 - 30 * 86_400, extra={"page_size": 500},
+    )  # fmt: skip
+    wallets = emu.dataset.wallets
+    capfd.readouterr()
+    assert run_dag("clob_backfill", {"lookback": "all", "wallets": wallets}).state == DagRunState.FAILED
+    out = capfd.readouterr()
+    assert message in out.out + out.err
+    stored, truth = stored_fills(), expected_fills(emu, wallets)
+    assert stored and not stored - truth  # only real fills, each at most as often as served
+    raw, final = physical_and_final_counts()
+    assert raw == final == sum(stored.values())
+    newest_missing = max((f[-1] for f in (truth - stored).elements()), default=None)
+    assert newest_missing is not None and all(f[-1] > newest_missing for f in stored.elements())  # whole seconds above
+
+
+def test_one_wallet_through_both_sources_is_each_fill_once(merges_stopped, emulator_factory, run_dag, capfd):
+    emu = emulator_factory(wallets=2, proxy_users=1, fills_per_wallet=300, rate_scale=0, burst_fills=40, burst_distinct=2)
+    funder = emu.server.state.clob.funder
+    assert run_dag("clob_backfill", {"lookback": "all", "wallets": [funder], "source": "clob"}).state == DagRunState.SUCCESS
+    exact(emu, [funder])
+    assert run_dag("clob_backfill", {"lookback": "all", "wallets": [funder], "source": "data_api"}).state == DagRunState.SUCCESS
+    exact(emu, [funder])  # the CLOB's rows (higher version) stay; no Data API row was added
+    sources = dict(ch_rows("SELECT source, count() FROM {db:Identifier}.clob_fills_v2 GROUP BY source"))
+    assert sources == {"clob": sum(expected_fills(emu, [funder]).values())}
+
+
+def test_data_api_then_clob_replaces_versions_without_new_fills(merges_stopped, emulator_factory, run_dag):
+    emu = emulator_factory(wallets=2, proxy_users=1, fills_per_wallet=300, rate_scale=0, burst_fills=40, burst_distinct=2)
+    funder = emu.server.state.clob.funder
+    assert run_dag("clob_backfill", {"lookback": "all", "wallets": [funder]}).state == DagRunState.SUCCESS
+    exact(emu, [funder])
+    assert run_dag("clob_backfill", {"lookback": "all", "wallets": [funder], "source": "clob"}).state == DagRunState.SUCCESS
+    truth = expected_fills(emu, [funder])
+    assert stored_fills() == truth
+    raw, final = physical_and_final_counts()
+    distinct = ch_rows("SELECT uniqExact(fill_id) FROM {db:Identifier}.clob_fills_v2")[0][0]
+    assert final == distinct == sum(truth.values())  # one id per fill across sources
+    assert raw == 2 * final  # the CLOB version of every fill, until a merge keeps only it
+    assert Counter(r[0] for r in ch_rows("SELECT source FROM {db:Identifier}.clob_fills_v2 FINAL")) == {"clob": final}
