@@ -178,9 +178,10 @@ class RealAirflow:
                 proc.terminate()
         for proc in self.procs:
             try:
-                proc.wait(timeout=30)
+                proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 proc.kill()
+                proc.wait()
         self.postgres.stop()
         self.emulator.stop()
         if not os.environ.get("CLOB_PIPELINE_KEEP_SCHEDULER_TEST_FILES"):

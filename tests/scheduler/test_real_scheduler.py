@@ -3,9 +3,9 @@ api-server, scheduler and dag-processor as separate processes, every DAG trigger
 
 ``dag.test()`` (the other DAG tests) runs every task in one process and ignores pools; this test
 is the one that shows the DAGs parse in the dag-processor, that the ``clickhouse`` pool of 1 slot
-serialises embedded-chDB tasks, and that discovery -> backfill -> promotion -> backfill again works
-as on-call would run it. Postgres is a throwaway cluster of Debian's ``postgresql`` package
-(``scripts/ensure_postgres.sh`` installs it; ``make test`` runs that first).
+serialises embedded-chDB tasks, and that the README runbook's cycle (discovery -> backfill -> promotion
+-> backfill -> promotion -> rollback) works as on-call would run it. Postgres is a throwaway cluster of
+Debian's ``postgresql`` package (``scripts/ensure_postgres.sh`` installs it; ``make test`` runs that first).
 
 Skipped only when ``CLOB_PIPELINE_SKIP_SCHEDULER_TEST=1``; missing Postgres binaries fail it.
 """
@@ -41,7 +41,7 @@ def airflow_deployment(tmp_path_factory):
         yield deployment
 
 
-def test_discovery_backfill_promotion_backfill_under_the_real_scheduler(airflow_deployment: RealAirflow) -> None:
+def test_the_runbook_cycle_under_the_real_scheduler(airflow_deployment: RealAirflow) -> None:
     af = airflow_deployment
     timings: dict[str, float] = {"setup": af.setup_s}
     assert af.pool("clickhouse")["slots"] == 1
@@ -77,6 +77,24 @@ def test_discovery_backfill_promotion_backfill_under_the_real_scheduler(airflow_
     assert tuple(restaged) == (expected_fills, WALLETS)
     states = af.task_states("clob_backfill", second["dag_run_id"])
     assert states.count(("load_wallet_fills", "success")) == WALLETS
+
+    # The runbook's cycle goes on: promote the new staging set, then roll back to the first one.
+    run("clob_promotion")
+    cycle = chdb_query(
+        af.env,
+        "SELECT (SELECT count() FROM {db:Identifier}.clob_fills FINAL), "
+        "(SELECT count() FROM {db:Identifier}.pm_user_proxy_wallets FINAL), "
+        "(SELECT count() FROM {db:Identifier}.clob_fills_old FINAL), "
+        "(SELECT count() FROM {db:Identifier}.pm_user_proxy_wallets_old FINAL)",
+    )[0]
+    assert tuple(cycle) == (expected_fills, WALLETS, expected_fills, WALLETS)
+    run("clob_rollback")
+    rolled_back = chdb_query(
+        af.env,
+        "SELECT (SELECT count() FROM {db:Identifier}.clob_fills FINAL), "
+        "(SELECT count() FROM {db:Identifier}.pm_user_proxy_wallets FINAL)",
+    )[0]
+    assert tuple(rolled_back) == (expected_fills, WALLETS)
 
     # The one-slot pool serialised the chDB tasks: no two ClickHouse task tries overlapped.
     assert af.max_concurrent_pool_tasks("clickhouse") == 1
