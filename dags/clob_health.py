@@ -13,7 +13,8 @@ and the next step:
   A drop over `warn_drop_pct` (50 %) logs a WARNING line and succeeds; over `fail_drop_pct`
   (default 100 = never) it fails.
 
-A failing task posts to the `alerts_webhook` HTTP connection when it exists (skipped otherwise).
+A failing task posts to the `alerts_webhook` HTTP connection when it exists (skipped otherwise), as
+in every DAG of the bundle.
 Runbook: README, "Alerts".
 """
 
@@ -23,9 +24,8 @@ from typing import Any
 
 from airflow.sdk import Param, TriggerRule, dag, task
 
-from clob_pipeline.alerts import post_failure_alert
 from clob_pipeline.config import CLICKHOUSE_POOL
-from clob_pipeline.dag_defaults import DAG_ARGS, DEFAULT_ARGS
+from clob_pipeline.dag_defaults import DAG_ARGS
 from clob_pipeline.dag_parts import ensure_schema_task
 from clob_pipeline.operators.clickhouse_check import ClickHouseCheckOperator
 
@@ -33,7 +33,7 @@ from clob_pipeline.operators.clickhouse_check import ClickHouseCheckOperator
 @dag(
     dag_id="clob_health",
     schedule="0 7 * * *",
-    **{**DAG_ARGS, "default_args": {**DEFAULT_ARGS, "on_failure_callback": post_failure_alert}},
+    **DAG_ARGS,
     render_template_as_native_obj=True,
     doc_md=__doc__,
     tags=["polymarket", "clickhouse", "health"],

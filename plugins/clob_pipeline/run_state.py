@@ -11,7 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from airflow.sdk.exceptions import AirflowFailException
+
 FAILED_STATES = frozenset({"failed", "upstream_failed"})
+
+
+class UpstreamTaskFailedError(AirflowFailException):
+    """This leaf did its work but another task of the run failed (that task sent the alert)."""
 
 
 def failed_tasks(states: dict[str, Any], own_task_id: str) -> list[str]:
@@ -20,16 +26,14 @@ def failed_tasks(states: dict[str, Any], own_task_id: str) -> list[str]:
 
 
 def fail_if_run_failed(context: Any, done: str) -> None:
-    """Raise ``AirflowFailException`` if another task of this run failed; ``done`` says what this
+    """Raise :class:`UpstreamTaskFailedError` if another task of this run failed; ``done`` says what this
     leaf did anyway (kept in the message, so the log shows both)."""
-    from airflow.sdk.exceptions import AirflowFailException
-
     ti = context["ti"]
     states = ti.get_task_states(dag_id=ti.dag_id, run_ids=[ti.run_id]).get(ti.run_id, {})
     failed = failed_tasks(states, ti.task_id)
     if not failed and not any(str(s) in FAILED_STATES for k, s in states.items() if k != ti.task_id):
         return
-    raise AirflowFailException(
+    raise UpstreamTaskFailedError(
         f"{ti.dag_id} did not complete: {', '.join(failed) or 'an upstream task'} failed ({done}). "
         "Read the failed task's log: it says what failed and what to do; then clear it or trigger again."
     )

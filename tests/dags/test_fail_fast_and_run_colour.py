@@ -51,13 +51,16 @@ def test_a_transient_error_keeps_its_airflow_retry(database, emulator_factory, r
     assert tries(dr, "load_wallet_fills") == [2]  # the 503 was retried by Airflow and the retry loaded
 
 
-def test_discovery_with_a_missing_metrics_table_ends_failed(database, emulator, run_dag):
+def test_discovery_with_a_missing_metrics_table_ends_failed_and_alerts_once(database, emulator, run_dag, webhook):
     dr = run_dag("pm_proxy_discovery", {"metrics_table": "no_such_metrics"})
 
     assert dr.state == DagRunState.FAILED
     states = task_states(dr)
     assert states["select_wallets"] == "failed" and tries(dr, "select_wallets") == [1]
     assert states["store_mappings"] == "failed"  # the ALL_DONE leaf ran, then failed the run
+    # Every DAG alerts through HttpNotifier; the leaf that failed only because of select_wallets does not.
+    assert [a["task_id"] for a in webhook] == ["select_wallets"]
+    assert "no_such_metrics does not exist" in webhook[0]["error"]
 
 
 def test_incremental_with_a_wrong_clob_secret_fails_each_wallet_once_and_ends_failed(
