@@ -1,5 +1,6 @@
 # Two commands on a fresh machine: `make demo` (discovery, backfill, promotion, health on chDB + the emulator)
-# and `make test`. Both create .venv and install the pinned requirements first.
+# and `make test`. Both create .venv and install the pinned requirements first; `make test` also
+# installs Debian's postgresql when missing (the real-scheduler test starts its own cluster from it).
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -7,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt co
 
 COMPOSE_SPEC := $(VENV)/compose-spec/.downloaded
 
-.PHONY: venv demo test lint bench constraints clean
+.PHONY: venv demo test lint postgres bench constraints clean
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -28,7 +29,12 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-test: $(STAMP) $(COMPOSE_SPEC) lint
+# Debian's PostgreSQL server binaries for the real-scheduler test (installs them when missing and root;
+# CLOB_PIPELINE_SKIP_SCHEDULER_TEST=1 skips both the install and that test).
+postgres:
+	bash scripts/ensure_postgres.sh
+
+test: $(STAMP) $(COMPOSE_SPEC) lint postgres
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

@@ -7,7 +7,9 @@ Manual trigger. Loads every tracked wallet's fills for the chosen lookback into
 **Params**
 - `lookback`: `30d`, `90d` (default) or `all`.
 - `wallets`: optional list of proxy wallets (`0x` + 40 hex). When empty, every proxy wallet in
-  `pm_user_proxy_wallets_v2` is loaded.
+  `pm_user_proxy_wallets_v2` is loaded. After a promotion (staging mappings moved to production),
+  `list_wallets` first copies the live mappings back into staging, so the next backfill and the next
+  promotion keep every tracked wallet.
 - `source`: `data_api` (public, default) or `clob` (needs the `polymarket_clob` L2 key; lists
   only the key owner's trades).
 
@@ -49,8 +51,8 @@ from clob_pipeline.fills.params import LOOKBACK_DAYS, SOURCES, WALLET_PATTERN
             description="How much history to load: 30d, 90d or all.",
         ),
         "wallets": Param(
-            [],
-            type="array",
+            None,
+            type=["null", "array"],  # "null": the trigger form shows the field as optional
             items={"type": "string", "pattern": WALLET_PATTERN},
             title="Wallets",
             description="Proxy wallets to load; empty = every wallet in pm_user_proxy_wallets_v2.",
@@ -88,10 +90,24 @@ def clob_backfill() -> None:
 
     @task(pool=CLICKHOUSE_POOL)
     def list_wallets(plan: dict[str, Any]) -> list[dict[str, Any]]:
-        """One kwargs dict per wallet for the mapped load task (wallet, its EOA, window, source)."""
+        """One kwargs dict per wallet for the mapped load task (wallet, its EOA, window, source).
+        After a promotion, first re-seeds the staging mappings from the live (production) ones."""
         from clob_pipeline.hooks.clickhouse import ClickHouseHook
+        from clob_pipeline.promotion.live import live_tables
 
         with ClickHouseHook() as ch:
+            live_proxy = live_tables(ch)["proxy"]
+            if live_proxy != STAGING_PROXY_TABLE:
+                before = ch.query_file("proxy/mapping_counts.sql", {"proxy_table": STAGING_PROXY_TABLE})[0][0]
+                ch.run_sql_file(
+                    "wallets/seed_staging_mappings.sql",
+                    {"staging_proxy_table": STAGING_PROXY_TABLE, "live_proxy_table": live_proxy},
+                )
+                after = ch.query_file("proxy/mapping_counts.sql", {"proxy_table": STAGING_PROXY_TABLE})[0][0]
+                print(
+                    f"copied {after - before} mapping(s) from the live {live_proxy} into {STAGING_PROXY_TABLE} "
+                    f"(now {after}), so this backfill and the next promotion keep every tracked wallet"
+                )
             if plan["wallets"]:
                 known = dict(
                     ch.query_file(
@@ -103,7 +119,8 @@ def clob_backfill() -> None:
                 pairs = ch.query_file("wallets/tracked_wallets.sql", {"proxy_table": STAGING_PROXY_TABLE})
         if not pairs:
             raise AirflowFailException(
-                f"no wallets to load: {STAGING_PROXY_TABLE} has no proxy wallets and the 'wallets' Param is empty. "
+                f"no wallets to load: {STAGING_PROXY_TABLE} (and the live mappings) hold no proxy wallets and the "
+                "'wallets' Param is empty. "
                 "Run pm_proxy_discovery first, or trigger again with wallets=[...]."
             )
         print(f"listed {len(pairs)} wallets ({sum(w != e for w, e in pairs)} proxy-separated)")
@@ -117,6 +134,7 @@ def clob_backfill() -> None:
         """Per-wallet fill counts (the loaders' ledger) and date range; fail naming every wallet that
         did not finish."""
         from clob_pipeline.hooks.clickhouse import ClickHouseHook
+        from clob_pipeline.run_state import fail_if_run_failed
 
         started = time.monotonic()
         wallets = [kw["wallet"] for kw in wallet_kwargs or []]
@@ -143,14 +161,15 @@ def clob_backfill() -> None:
             f"backfill summary: wallets={len(wallets)} finished={len(wallets) - len(unfinished)} "
             f"fills_in_{STAGING_FILLS_TABLE}={total} inserted_this_run={inserted} seconds={time.monotonic() - started:.2f}"
         )
-        if not wallets:
-            raise AirflowFailException("no wallets were listed; see list_wallets for the reason")
         if unfinished:
             raise AirflowFailException(
                 f"{len(unfinished)} wallet(s) did not finish: {', '.join(unfinished[:10])}"
                 f"{' ...' if len(unfinished) > 10 else ''}. Their fills so far are stored and checkpointed; "
                 "read the failed load_wallet_fills logs, fix the cause, then clear those instances to resume."
             )
+        fail_if_run_failed(context, "the summary above was printed")
+        if not wallets:
+            raise AirflowFailException("no wallets were listed; see list_wallets for the reason")
         return {"wallets": len(wallets), "fills": total, "inserted": inserted}
 
     plan = plan_backfill()

@@ -13,7 +13,8 @@ and the next step:
   A drop over `warn_drop_pct` (50 %) logs a WARNING line and succeeds; over `fail_drop_pct`
   (default 100 = never) it fails.
 
-A failing task posts to the `alerts_webhook` HTTP connection when it exists (skipped otherwise).
+A failing task posts to the `alerts_webhook` HTTP connection when it exists (skipped otherwise), as
+in every DAG of the bundle.
 Runbook: README, "Alerts".
 """
 
@@ -23,18 +24,16 @@ from typing import Any
 
 from airflow.sdk import Param, TriggerRule, dag, task
 
-from clob_pipeline.alerts import post_failure_alert
 from clob_pipeline.config import CLICKHOUSE_POOL
-from clob_pipeline.dag_defaults import DAG_ARGS, DEFAULT_ARGS
-from clob_pipeline.dag_parts import ensure_schema_task, fail_run_if_any_task_failed
-from clob_pipeline.operators.clickhouse import ClickHouseSqlOperator
+from clob_pipeline.dag_defaults import DAG_ARGS
+from clob_pipeline.dag_parts import ensure_schema_task
 from clob_pipeline.operators.clickhouse_check import ClickHouseCheckOperator
 
 
 @dag(
     dag_id="clob_health",
     schedule="0 7 * * *",
-    **{**DAG_ARGS, "default_args": {**DEFAULT_ARGS, "on_failure_callback": post_failure_alert}},
+    **DAG_ARGS,
     render_template_as_native_obj=True,
     doc_md=__doc__,
     tags=["polymarket", "clickhouse", "health"],
@@ -86,13 +85,26 @@ def clob_health() -> None:
         "trigger clob_health with accept_mapping_drop=true.",
         **common,
     )
-    record = ClickHouseSqlOperator(
-        task_id="record_mapping_count",
-        sql="health/record_mapping_count.sql",
-        parameters={**mapping_params, "run_id": "{{ run_id }}"},
-        trigger_rule=TriggerRule.ALL_DONE,
-        **common,
-    )
+
+    @task(pool=CLICKHOUSE_POOL, trigger_rule=TriggerRule.ALL_DONE)
+    def record_mapping_count(live: dict[str, str] | None, **context: Any) -> None:
+        """Keep the mapping-count history whether or not the check passed (ALL_DONE), then fail the
+        run if any check failed: this leaf must not turn a failed health run green."""
+        from clob_pipeline.hooks.clickhouse import ClickHouseHook
+        from clob_pipeline.run_state import fail_if_run_failed
+
+        if live:
+            parameters = {
+                "proxy_table": live["proxy"],
+                "accept_drop": int(context["params"]["accept_mapping_drop"]),
+                "run_id": context["run_id"],
+            }
+            with ClickHouseHook() as ch:
+                ch.run_sql_file("health/record_mapping_count.sql", parameters)
+            print(f"recorded the mapping count of {live['proxy']} for run {context['run_id']}")
+        fail_if_run_failed(context, "the mapping count was recorded" if live else "live_tables gave no tables")
+
+    record = record_mapping_count(live)
     volume = ClickHouseCheckOperator(
         task_id="check_daily_fill_volume",
         sql="health/daily_fill_volume.sql",
@@ -108,7 +120,6 @@ def clob_health() -> None:
     )
     live >> [fresh, mappings, volume]
     mappings >> record
-    fail_run_if_any_task_failed(record)
 
 
 clob_health()

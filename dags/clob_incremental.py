@@ -105,6 +105,7 @@ def clob_incremental() -> None:
         """Run totals; fail naming every wallet that did not finish (it resumes from its old watermark)."""
         from clob_pipeline.hooks.clickhouse import ClickHouseHook
         from clob_pipeline.promotion.live import ingestion_pause
+        from clob_pipeline.run_state import fail_if_run_failed
 
         wallets = [item["wallet"] for kw in wallet_kwargs or [] for item in kw["wallets"]]
         with ClickHouseHook() as ch:
@@ -131,13 +132,14 @@ def clob_incremental() -> None:
             f"new_fills={new} watermarks_moved={sum(b['watermarks_moved'] for b in moved)} "
             f"watermark {watermark_from} -> {watermark_to} in {seconds:.1f}s"
         )
-        if not wallets:
-            raise AirflowFailException("no wallets were listed; see list_wallets for the reason")
         if failed:
             raise AirflowFailException(
                 f"{len(failed)} wallet(s) failed and keep their old watermark: {', '.join(failed[:10])}"
                 f"{' ...' if len(failed) > 10 else ''}. The next run retries them; read their load_new_fills logs."
             )
+        fail_if_run_failed(context, "the summary above was printed")
+        if not wallets:
+            raise AirflowFailException("no wallets were listed; see list_wallets for the reason")
         return {"wallets": len(wallets), "pages": pages, "new_fills": new}
 
     wallet_kwargs = list_wallets()  # one entry per batch of wallets

@@ -48,8 +48,8 @@ BATCH = 25  # wallets per mapped resolve task
             description="Table in the bundle database with wallet, total_volume_usd.",
         ),
         "wallets": Param(
-            [],
-            type="array",
+            None,
+            type=["null", "array"],  # "null": the trigger form shows the field as optional
             items={"type": "string"},
             title="Extra wallets",
             description="Addresses to resolve besides the top N (malformed ones are reported and skipped).",
@@ -97,14 +97,18 @@ def pm_proxy_discovery() -> None:
         return [chosen[i : i + BATCH] for i in range(0, len(chosen), BATCH)]
 
     @task(pool=CLICKHOUSE_POOL, trigger_rule=TriggerRule.ALL_DONE)
-    def store_mappings(results: list[dict[str, Any]] | None) -> dict[str, int]:
-        """Upsert new mappings only; never delete, never let a weaker result override a known one."""
+    def store_mappings(results: list[dict[str, Any]] | None, **context: Any) -> dict[str, int]:
+        """Upsert new mappings only; never delete, never let a weaker result override a known one.
+        Runs when some resolve tasks failed (their batches' wallets are reported), then fails the run."""
         import datetime as dt
 
         from clob_pipeline.hooks.clickhouse import ClickHouseHook
+        from clob_pipeline.run_state import fail_if_run_failed
 
         started = time.monotonic()
-        results = [r for r in (results or []) if r]
+        # A slice reads the mapped results in one request; iterating would ask for one past the end
+        # (the scheduler then logs "XCom not found ... resolve_wallets" on every normal run).
+        results = [r for r in (results or [])[:] if r]
         resolved = [m for r in results for m in r["resolved"]]
         failed = [f for r in results for f in r["failed"]]
         not_found = sum(len(r["not_found"]) for r in results)
@@ -144,6 +148,7 @@ def pm_proxy_discovery() -> None:
                 f"all {len(failed)} lookups failed; check the polymarket_gamma connection and the "
                 "resolve task logs, then trigger again (nothing was removed)."
             )
+        fail_if_run_failed(context, f"{len(new)} new mapping(s) were stored")
         return {"looked_up": looked_up, "proxy_separated": found, "failed": len(failed), "new_rows": len(new)}
 
     batches = select_wallets()

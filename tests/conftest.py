@@ -12,8 +12,10 @@ import json
 import os
 import sys
 import tempfile
+import threading
 import urllib.request
 import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -148,6 +150,28 @@ def run_dag(airflow_db, dagbag):
         return dagbag.dags[dag_id].test(run_conf={**copy.deepcopy(dagbag.param_defaults[dag_id]), **(conf or {})})
 
     return run
+
+
+@pytest.fixture()
+def webhook(monkeypatch):
+    """A local webhook receiver; ``alerts_webhook`` points at it."""
+    received: list[dict] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    conn = {"conn_type": "http", "host": f"http://127.0.0.1:{server.server_port}/hook"}
+    monkeypatch.setenv("AIRFLOW_CONN_ALERTS_WEBHOOK", json.dumps(conn))
+    yield received
+    server.shutdown()
 
 
 def ch_rows(sql: str, parameters: dict[str, Any] | None = None) -> list[tuple]:

@@ -1,13 +1,17 @@
-"""Failure alerts: post a task failure to the ``alerts_webhook`` HTTP connection, if there is one.
+"""Failure alerts through the http provider's ``HttpNotifier``, on every task of every DAG
+(``on_failure_callback`` in ``dag_defaults.py``), posted to the ``alerts_webhook`` HTTP connection.
 
-Used as ``on_failure_callback``. The connection holds the webhook URL (host, and any token as the
-password or in the URL), so no secret is in code or logs; without the connection it does nothing.
+The connection holds the webhook URL (host, and any token as the password or in the URL), so no
+secret is in code or logs. Without the connection nothing is sent. A leaf that fails only because
+another task failed (``run_state.UpstreamTaskFailedError``) sends nothing: that task alerted already.
 """
 
 from __future__ import annotations
 
 import logging
 from typing import Any
+
+from airflow.providers.http.notifications.http import HttpNotifier
 
 from clob_pipeline.config import ALERTS_WEBHOOK_CONN_ID
 
@@ -31,18 +35,29 @@ def alert_payload(context: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def post_failure_alert(context: dict[str, Any]) -> None:
-    """``on_failure_callback``: POST :func:`alert_payload` to ``alerts_webhook``; skip if it is not set."""
-    from airflow.providers.http.hooks.http import HttpHook
-    from airflow.sdk import BaseHook
+class FailureAlert(HttpNotifier):
+    """``HttpNotifier`` that POSTs :func:`alert_payload` to ``alerts_webhook`` when that connection exists."""
 
-    try:
-        BaseHook.get_connection(ALERTS_WEBHOOK_CONN_ID)
-    except Exception:  # AirflowNotFoundException: alerts are optional
-        return
-    payload = alert_payload(context)
-    try:
-        HttpHook(method="POST", http_conn_id=ALERTS_WEBHOOK_CONN_ID).run(endpoint="", json=payload, extra_options={"timeout": 10})
-        log.info("alert posted to %s for %s.%s", ALERTS_WEBHOOK_CONN_ID, payload["dag_id"], payload["task_id"])
-    except Exception as exc:  # an alerting failure must not hide the task's own failure
-        log.error("could not post the alert to %s: %s; the task failure stands, see its log", ALERTS_WEBHOOK_CONN_ID, exc)
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("http_conn_id", ALERTS_WEBHOOK_CONN_ID)
+        kwargs.setdefault("extra_options", {"timeout": 10})
+        super().__init__(**kwargs)
+
+    def notify(self, context: Any) -> None:
+        from airflow.sdk import BaseHook
+
+        from clob_pipeline.run_state import UpstreamTaskFailedError
+
+        if isinstance(context.get("exception"), UpstreamTaskFailedError):
+            return
+        try:
+            BaseHook.get_connection(self.http_conn_id)
+        except Exception:  # AirflowNotFoundException: alerts are optional
+            return
+        payload = alert_payload(context)
+        try:
+            self.hook.run(endpoint=self.endpoint, json=payload, extra_options=self.extra_options)
+        except Exception as exc:  # an alerting failure must not hide the task's own failure
+            log.error("could not post the alert to %s: %s; the task failure stands, see its log", self.http_conn_id, exc)
+            return
+        log.info("alert posted to %s for %s.%s", self.http_conn_id, payload["dag_id"], payload["task_id"])

@@ -14,7 +14,7 @@ CLICKHOUSE_CONN_ID = "clickhouse_default"
 DATA_API_CONN_ID = "polymarket_data_api"
 CLOB_CONN_ID = "polymarket_clob"
 GAMMA_CONN_ID = "polymarket_gamma"
-ALERTS_WEBHOOK_CONN_ID = "alerts_webhook"  # optional: failure alerts of clob_health are posted here
+ALERTS_WEBHOOK_CONN_ID = "alerts_webhook"  # optional: failure alerts of every DAG are posted here
 
 # --- Pools ---------------------------------------------------------------------------------
 # Every task that opens ClickHouse runs in this pool. Embedded chDB allows one process per data

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 
+from clob_pipeline.errors import NotRetryableError
 from clob_pipeline.fills.schema import SIZE_SCALE, Fill
 
 ADDRESS_RE = re.compile(r"^0x[0-9a-f]{40}$")
@@ -26,7 +27,7 @@ MAX_MICRO = 2**63 - 1  # micro-units travel as int64 on their way into Decimal c
 MS_THRESHOLD = 10**11  # Unix seconds stay below this until the year 5138; milliseconds exceed it
 
 
-class MalformedFillError(ValueError):
+class MalformedFillError(NotRetryableError, ValueError):
     """An API row broke a rule; nothing from its page was written."""
 
     def __init__(self, field: str, rule: str, value: Any, context: str = "") -> None:

@@ -11,6 +11,8 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from clob_pipeline.errors import NotRetryableError
+
 WALLET_PATTERN = r"^0x[0-9a-fA-F]{40}$"
 _WALLET_RE = re.compile(WALLET_PATTERN)
 LOOKBACK_DAYS: dict[str, int | None] = {"30d": 30, "90d": 90, "all": None}
@@ -18,7 +20,7 @@ SOURCES = ("data_api", "clob")
 FULL_HISTORY_START_S = 1  # Data API: start=1 means the full history of a user
 
 
-class ParamError(ValueError):
+class ParamError(NotRetryableError, ValueError):
     """A Param broke a rule; raised before anything is written."""
 
 

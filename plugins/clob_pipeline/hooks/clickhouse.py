@@ -14,7 +14,8 @@ runs every DDL statement ``ON CLUSTER`` with Replicated engines (see ``cluster_d
 ``default`` and every SQL file names ``{db:Identifier}`` explicitly, because the bundle's database
 may not exist yet when the first task runs. The hook adds ``db`` to every parameter set.
 
-chDB allows one process per data folder, so close the hook (``with ClickHouseHook() as ch:``) as
+chDB allows one process per data folder (a second one fails with ``ChdbFolderBusyError`` naming the
+holder, ``hooks/chdb_lock.py``), so close the hook (``with ClickHouseHook() as ch:``) as
 soon as a task is done with it; tasks that use it share a one-slot pool. Closing an embedded hook
 first lets the database's running merges finish (``hooks/merge_wait.py``), unless the ``with``
 block is left by an error.
@@ -32,6 +33,7 @@ from airflow.providers.clickhousedb.hooks.clickhouse import ClickHouseHook as Pr
 
 from clob_pipeline.cluster_ddl import for_cluster
 from clob_pipeline.config import CLICKHOUSE_CONN_ID, DEFAULT_DATABASE, chdb_merge_wait_s
+from clob_pipeline.hooks.chdb_lock import busy_error, is_chdb_lock_error
 from clob_pipeline.hooks.merge_wait import MergeWait, wait_for_merges
 from clob_pipeline.sql_files import read_sql, split_statements
 
@@ -79,7 +81,12 @@ class ClickHouseHook(ProviderClickHouseHook):
 
         if self.chdb_path:
             os.makedirs(self.chdb_path, exist_ok=True)
-            return clickhouse_connect.get_client(dsn=f"chdb://{self.chdb_path}")
+            try:
+                return clickhouse_connect.get_client(dsn=f"chdb://{self.chdb_path}")
+            except Exception as err:
+                if is_chdb_lock_error(err):  # another process holds the folder: say who, the rule, the fix
+                    raise busy_error(self.chdb_path, err) from err
+                raise
         return clickhouse_connect.get_client(**self._get_client_kwargs())
 
     def get_client(self) -> Client:

@@ -53,6 +53,12 @@ class PolymarketApiError(RuntimeError):
         super().__init__(message)
         self.status = status
 
+    @property
+    def retryable(self) -> bool:
+        """False for a 4xx other than 429 (bad request, credentials, not found): the task fails without
+        an Airflow retry (``clob_pipeline.errors``). 429, 5xx and network errors (no status) stay retryable."""
+        return self.status is None or self.status == 429 or self.status >= 500
+
 
 @dataclass
 class RequestStats:

@@ -3,7 +3,8 @@
 Modelled on common-sql's ``SQLCheckOperator`` (a query whose row decides pass/fail), but the row
 is named: the first statement returns one row with a ``passed`` column plus the measured values;
 an optional second statement returns up to 10 offending rows for the log. On failure the task
-fails without retry (the data will not fix itself) with a message on-call can act on. An optional
+logs its verdict (numbers, rule, next step) as a plain ERROR line first, then the offending rows, short,
+and fails without retry (the data will not fix itself) with the verdict as the exception message. An optional
 ``warning`` column makes a passing check log a WARNING line (with the rows) instead of failing.
 """
 
@@ -21,6 +22,7 @@ from clob_pipeline.hooks.clickhouse import ClickHouseHook
 from clob_pipeline.sql_files import split_statements
 
 MAX_SAMPLE_ROWS = 10
+MAX_VALUE_CHARS = 66  # a 0x address (42) or a 64-hex hash plus 0x fits; longer values are cut
 
 
 class ClickHouseCheckOperator(BaseOperator):
@@ -75,19 +77,32 @@ class ClickHouseCheckOperator(BaseOperator):
             subject = f"{ch.bundle_database}.{self.subject}" if self.subject else ch.bundle_database
         numbers = " ".join(f"{k}={_fmt(v)}" for k, v in measured.items())
         if not passed:
-            for row in samples:
-                self.log.error("offending row: %s", {k: _fmt(v) for k, v in row.items()})
-            raise AirflowFailException(
-                f"check {self.task_id} FAILED on {subject}: {numbers}. "
-                f"{len(samples)} offending row(s) logged above (up to {MAX_SAMPLE_ROWS}). {self.next_step}"
+            verdict = (
+                f"check {self.task_id} FAILED on {subject}: {numbers}. {self.next_step} "
+                f"({len(samples)} offending row(s) below, up to {MAX_SAMPLE_ROWS})"
             )
-        if warning:
+            # The verdict first, as a plain line: the UI's log panel shows it above the rows and the traceback.
+            self.log.error("%s", verdict)
             for row in samples:
-                self.log.warning("context row: %s", {k: _fmt(v) for k, v in row.items()})
+                self.log.error("offending row: %s", short_row(row))
+            raise AirflowFailException(verdict)
+        if warning:
             self.log.warning("WARNING check %s on %s: %s. %s", self.task_id, subject, numbers, self.next_step)
+            for row in samples:
+                self.log.warning("context row: %s", short_row(row))
         else:
             self.log.info("check %s passed on %s: %s in %.2fs", self.task_id, subject, numbers, time.monotonic() - started)
         return {**{k: _fmt(v) for k, v in measured.items()}, "warning": warning}
+
+
+def short_row(row: dict[str, Any]) -> str:
+    """One offending row as ``key=value`` pairs, each value cut to ``MAX_VALUE_CHARS`` (pure): short
+    enough to read in the UI's log panel without scrolling."""
+    parts = []
+    for key, value in row.items():
+        text = str(_fmt(value))
+        parts.append(f"{key}={text if len(text) <= MAX_VALUE_CHARS else text[: MAX_VALUE_CHARS - 1] + '…'}")
+    return " ".join(parts)
 
 
 def _fmt(value: Any) -> Any:

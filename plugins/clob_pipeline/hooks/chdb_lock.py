@@ -1,0 +1,60 @@
+"""Embedded chDB allows one process per data folder. When a second process opens a folder in use,
+clickhouse-connect only says "Error initializing EmbeddedServer: . (BAD_ARGUMENTS)" (chDB prints
+"Cannot lock file <folder>/status. Another server instance in same directory is already running"
+to stderr). This module turns that into an error on-call can act on: who holds the folder (the
+``status`` file the running engine keeps names its PID), the rule, and the fix.
+
+The error stays retryable: the holder finishes, the folder frees, and Airflow's retry succeeds.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+_LOCK_TEXT = re.compile(r"Error initializing EmbeddedServer|Cannot lock file .*status|Another server instance in same directory")
+
+RULE_AND_FIX = (
+    "Embedded chDB allows one process per data folder, so every task that opens ClickHouse runs in the "
+    "`clickhouse` pool, which must have 1 slot with chDB (`airflow pools set clickhouse 1 \"...\"`; check it in "
+    "Admin -> Pools). `airflow dags test` ignores pools: do not run it, a second `dags test`, a test suite or a "
+    "script on the same folder while the scheduler or another run uses it. This task is retried and succeeds "
+    "once the folder is free; if the holder is stuck, stop it. With several writers, use a ClickHouse server."
+)
+
+
+class ChdbFolderBusyError(RuntimeError):
+    """Another process holds the embedded chDB folder (retryable: it frees when that process ends)."""
+
+
+def is_chdb_lock_error(exc: BaseException) -> bool:
+    return bool(_LOCK_TEXT.search(str(exc)))
+
+
+def describe_holder(folder: str) -> str:
+    """Who holds ``folder``, from the engine's ``status`` file and ``/proc``; best effort, never raises."""
+    try:
+        status = (Path(folder) / "status").read_text(errors="replace")
+    except OSError:
+        return "a process that no longer holds it or left no status file (try again)"
+    match = re.search(r"PID:\s*(\d+)", status)
+    started = re.search(r"Started at:\s*(.+)", status)
+    if not match:
+        return "an unknown process (its status file names no PID)"
+    pid = int(match.group(1))
+    since = f", engine started {started.group(1).strip()}" if started else ""
+    if pid == os.getpid():
+        return f"this same process (PID {pid}{since})"
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+    except OSError:
+        return f"PID {pid}{since} (not visible from here: another host or container, or it has just ended)"
+    return f"PID {pid}{since}: {cmdline[:300]}"
+
+
+def busy_error(folder: str, cause: BaseException) -> ChdbFolderBusyError:
+    return ChdbFolderBusyError(
+        f"cannot open embedded chDB at {folder}: it is in use by {describe_holder(folder)}. {RULE_AND_FIX} "
+        f"(chDB said: {str(cause)[:200]})"
+    )

@@ -1,0 +1,39 @@
+"""The run's true colour for DAGs whose leaf runs on ALL_DONE.
+
+Airflow marks a run by its leaf tasks. A leaf with trigger rule ALL_DONE (``store_mappings``,
+``summarize``, ``record_mapping_count``) runs and succeeds after an upstream task failed, so the run
+would end ``success``: on-call, checking "did the last run succeed?", would be misled. Such a leaf
+does its own work first, then calls :func:`fail_if_run_failed`, which fails it naming the tasks that
+failed. No extra task or edges: the graph keeps its shape.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow.sdk.exceptions import AirflowFailException
+
+FAILED_STATES = frozenset({"failed", "upstream_failed"})
+
+
+class UpstreamTaskFailedError(AirflowFailException):
+    """This leaf did its work but another task of the run failed (that task sent the alert)."""
+
+
+def failed_tasks(states: dict[str, Any], own_task_id: str) -> list[str]:
+    """The tasks of a run (``task_id`` or ``task_id_<map index>``) that failed, besides the caller (pure)."""
+    return sorted(key for key, state in states.items() if str(state) == "failed" and key != own_task_id)
+
+
+def fail_if_run_failed(context: Any, done: str) -> None:
+    """Raise :class:`UpstreamTaskFailedError` if another task of this run failed; ``done`` says what this
+    leaf did anyway (kept in the message, so the log shows both)."""
+    ti = context["ti"]
+    states = ti.get_task_states(dag_id=ti.dag_id, run_ids=[ti.run_id]).get(ti.run_id, {})
+    failed = failed_tasks(states, ti.task_id)
+    if not failed and not any(str(s) in FAILED_STATES for k, s in states.items() if k != ti.task_id):
+        return
+    raise UpstreamTaskFailedError(
+        f"{ti.dag_id} did not complete: {', '.join(failed) or 'an upstream task'} failed ({done}). "
+        "Read the failed task's log: it says what failed and what to do; then clear it or trigger again."
+    )

@@ -1,0 +1,115 @@
+"""The bundle under a real Airflow deployment: Postgres metadata DB, LocalExecutor, and Airflow's own
+api-server, scheduler and dag-processor as separate processes, every DAG triggered over the REST API.
+
+``dag.test()`` (the other DAG tests) runs every task in one process and ignores pools; this test
+is the one that shows the DAGs parse in the dag-processor, that the ``clickhouse`` pool of 1 slot
+serialises embedded-chDB tasks, and that the README runbook's cycle (discovery -> backfill -> promotion
+-> backfill -> promotion -> rollback) works as on-call would run it. Postgres is a throwaway cluster of
+Debian's ``postgresql`` package (``scripts/ensure_postgres.sh`` installs it; ``make test`` runs that first).
+
+Skipped only when ``CLOB_PIPELINE_SKIP_SCHEDULER_TEST=1``; missing Postgres binaries fail it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import urllib.error
+import urllib.request
+from typing import Any
+
+import pytest
+from real_airflow import RealAirflow, chdb_query, postgres_bin_dir
+
+pytestmark = pytest.mark.skipif(
+    os.environ.get("CLOB_PIPELINE_SKIP_SCHEDULER_TEST") == "1",
+    reason="CLOB_PIPELINE_SKIP_SCHEDULER_TEST=1 (explicitly disabled)",
+)
+
+WALLETS = 8  # the emulator makes all 8 proxy-separated users; promotion needs >= 5 mappings
+FILLS_PER_WALLET = 40
+
+
+@pytest.fixture(scope="module")
+def airflow_deployment(tmp_path_factory):
+    assert postgres_bin_dir() is not None, (
+        "Postgres server binaries not found under /usr/lib/postgresql/*/bin: run scripts/ensure_postgres.sh "
+        "(make test does), or set CLOB_PIPELINE_SKIP_SCHEDULER_TEST=1 to skip this test on purpose"
+    )
+    with RealAirflow(wallets=WALLETS, fills_per_wallet=FILLS_PER_WALLET) as deployment:
+        yield deployment
+
+
+def test_the_runbook_cycle_under_the_real_scheduler(airflow_deployment: RealAirflow) -> None:
+    af = airflow_deployment
+    timings: dict[str, float] = {"setup": af.setup_s}
+    assert af.pool("clickhouse")["slots"] == 1
+
+    def run(dag_id: str, conf: dict[str, Any] | None = None) -> dict[str, Any]:
+        started = time.monotonic()
+        run = af.trigger_and_wait(dag_id, conf or {})
+        timings[f"{dag_id}#{sum(k.startswith(dag_id) for k in timings) + 1}"] = time.monotonic() - started
+        assert run["state"] == "success", af.explain(dag_id, run["dag_run_id"])
+        return run
+
+    run("pm_proxy_discovery")
+    mappings = chdb_query(af.env, "SELECT count() FROM {db:Identifier}.pm_user_proxy_wallets_v2 FINAL")[0][0]
+    assert mappings == WALLETS
+
+    run("clob_backfill", {"lookback": "all"})  # no wallets: every tracked wallet
+    staged = chdb_query(af.env, "SELECT count(), uniqExact(proxy_wallet) FROM {db:Identifier}.clob_fills_v2 FINAL")[0]
+    expected_fills = af.expected_fills()
+    assert tuple(staged) == (expected_fills, WALLETS)
+
+    run("clob_promotion")
+    prod = chdb_query(
+        af.env,
+        "SELECT (SELECT count() FROM {db:Identifier}.clob_fills FINAL), "
+        "(SELECT count() FROM {db:Identifier}.pm_user_proxy_wallets FINAL), "
+        "(SELECT count() FROM {db:Identifier}.clob_fills_v2)",
+    )[0]
+    assert tuple(prod) == (expected_fills, WALLETS, 0)
+
+    # After the promotion staging is empty; the next backfill still finds the tracked wallets.
+    second = run("clob_backfill", {"lookback": "all"})
+    restaged = chdb_query(af.env, "SELECT count(), uniqExact(proxy_wallet) FROM {db:Identifier}.clob_fills_v2 FINAL")[0]
+    assert tuple(restaged) == (expected_fills, WALLETS)
+    states = af.task_states("clob_backfill", second["dag_run_id"])
+    assert states.count(("load_wallet_fills", "success")) == WALLETS
+
+    # The runbook's cycle goes on: promote the new staging set, then roll back to the first one.
+    run("clob_promotion")
+    cycle = chdb_query(
+        af.env,
+        "SELECT (SELECT count() FROM {db:Identifier}.clob_fills FINAL), "
+        "(SELECT count() FROM {db:Identifier}.pm_user_proxy_wallets FINAL), "
+        "(SELECT count() FROM {db:Identifier}.clob_fills_old FINAL), "
+        "(SELECT count() FROM {db:Identifier}.pm_user_proxy_wallets_old FINAL)",
+    )[0]
+    assert tuple(cycle) == (expected_fills, WALLETS, expected_fills, WALLETS)
+    run("clob_rollback")
+    rolled_back = chdb_query(
+        af.env,
+        "SELECT (SELECT count() FROM {db:Identifier}.clob_fills FINAL), "
+        "(SELECT count() FROM {db:Identifier}.pm_user_proxy_wallets FINAL)",
+    )[0]
+    assert tuple(rolled_back) == (expected_fills, WALLETS)
+
+    # The one-slot pool serialised the chDB tasks: no two ClickHouse task tries overlapped.
+    assert af.max_concurrent_pool_tasks("clickhouse") == 1
+    assert "XCom not found" not in af.scheduler_log()
+    print("real-scheduler timings (s): " + json.dumps({k: round(v, 1) for k, v in timings.items()}))
+
+
+def test_the_rest_api_refuses_an_unauthenticated_trigger(airflow_deployment: RealAirflow) -> None:
+    request = urllib.request.Request(
+        f"{airflow_deployment.api_url}/api/v2/dags/clob_backfill/dagRuns",
+        data=json.dumps({"logical_date": None}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    assert refused.value.code == 401
+
