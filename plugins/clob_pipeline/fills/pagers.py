@@ -40,6 +40,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
+from clob_pipeline.errors import NotRetryableError
 from clob_pipeline.fills.normalize import timestamp_ms
 
 CLOB_START_CURSOR = "MA=="
@@ -47,7 +48,7 @@ CLOB_END_CURSOR = "LTE="
 DATA_API_OFFSET_CAP = 10_000  # documented; users report lower caps, which a 400 or a repeat reveals
 
 
-class PagingError(RuntimeError):
+class PagingError(NotRetryableError, RuntimeError):
     """The API cannot serve the window completely (or broke its contract); retrying the same
     requests would not help. Rows handed over before it are complete seconds."""
 
