@@ -105,6 +105,9 @@ PLANTS = {
     "'planted-empty' AS fill_id) FROM {db:Identifier}.clob_fills_v2 FINAL LIMIT 1",
     "check_date_range": "INSERT INTO {db:Identifier}.clob_fills_v2 SELECT * REPLACE (toDateTime64(0, 3, 'UTC') AS timestamp, "
     "'planted-1970' AS fill_id) FROM {db:Identifier}.clob_fills_v2 FINAL LIMIT 1",
+    # a phantom: one more fill of the same content than the source served in that second
+    "check_content_not_overcounted": "INSERT INTO {db:Identifier}.clob_fills_v2 SELECT * REPLACE "
+    "('planted-phantom' AS fill_id) FROM {db:Identifier}.clob_fills_v2 FINAL WHERE copies = 1 LIMIT 1",
     "check_counts_match_sync_state": "INSERT INTO {db:Identifier}.clob_fills_v2 SELECT * REPLACE "
     "('planted-extra' AS fill_id) FROM {db:Identifier}.clob_fills_v2 FINAL LIMIT 1",
 }

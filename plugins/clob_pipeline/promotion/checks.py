@@ -24,6 +24,14 @@ PROMOTION_CHECKS: tuple[CheckSpec, ...] = (
         "then trigger clob_promotion again.",
     ),
     CheckSpec(
+        "check_content_not_overcounted",
+        "promotion/checks/content_not_overcounted.sql",
+        STAGING_FILLS_TABLE,
+        "The listed fills are stored more often than the API served them in their second, or under two sources "
+        "with ids of different kinds (rows from before the identity upgrade). Delete the wallet's rows for the "
+        "listed seconds from staging, re-run clob_backfill for that wallet over that window, then promote again.",
+    ),
+    CheckSpec(
         "check_no_empty_keys",
         "promotion/checks/no_empty_keys.sql",
         STAGING_FILLS_TABLE,
