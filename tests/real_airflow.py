@@ -45,7 +45,7 @@ def free_port() -> int:
 
 def _as_postgres_user() -> list[str]:
     """Postgres refuses to run as root: run its commands as the package's ``postgres`` user then."""
-    return ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    return [shutil.which("runuser") or "/usr/sbin/runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
 
 
 class PrivateCluster:
@@ -62,17 +62,9 @@ class PrivateCluster:
         self.data.parent.chmod(0o777)
         if run_as:
             shutil.chown(self.data.parent, "postgres")
-        subprocess.run(
-            [*run_as, str(self.bin / "initdb"), "-D", str(self.data), "-U", "airflow", "--auth=trust", "-E", "UTF8"],
-            check=True,
-            capture_output=True,
-        )
+        self._run([*run_as, str(self.bin / "initdb"), "-D", str(self.data), "-U", "airflow", "--auth=trust", "-E", "UTF8"])
         options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.data} -c fsync=off -c full_page_writes=off"
-        subprocess.run(
-            [*run_as, str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", "start"],
-            check=True,
-            capture_output=True,
-        )
+        self._run([*run_as, str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", "start"])
         import psycopg2
 
         conn = psycopg2.connect(host="127.0.0.1", port=self.port, user="airflow", dbname="postgres")
@@ -81,10 +73,18 @@ class PrivateCluster:
         conn.close()
         return f"postgresql+psycopg2://airflow@127.0.0.1:{self.port}/airflow"
 
+    def _run(self, args: list[str]) -> None:
+        # cwd: the postgres user may not be allowed into the checkout's folder
+        result = subprocess.run(args, capture_output=True, text=True, cwd=self.data.parent)
+        if result.returncode:
+            log = self.log.read_text(errors="replace")[-2000:] if self.log.exists() else ""
+            raise AssertionError(f"{' '.join(args)} failed ({result.returncode}):\n{result.stdout}{result.stderr}{log}")
+
     def stop(self) -> None:
         subprocess.run(
             [*_as_postgres_user(), str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop"],
             capture_output=True,
+            cwd=self.data.parent,
         )
 
 

@@ -59,3 +59,16 @@ def test_backfill_params_reject_bad_input(dagbag, conf, fragment):
         for key, value in conf.items():
             params[key] = value
         params.validate()
+
+
+@pytest.mark.parametrize("dag_id", ["clob_backfill", "pm_proxy_discovery"])
+def test_the_wallets_param_is_optional_in_the_trigger_form(dagbag, dag_id):
+    """Airflow 3.3's trigger form marks a field required unless its schema type lists "null"."""
+    from airflow.sdk.definitions.param import ParamsDict
+
+    param = dagbag.dags[dag_id].params.get_param("wallets")
+    assert isinstance(param.schema["type"], list) and "null" in param.schema["type"]
+    for value in (None, [], ["0x" + "ab" * 20]):
+        params = ParamsDict(dagbag.dags[dag_id].params)
+        params["wallets"] = value
+        params.validate()
