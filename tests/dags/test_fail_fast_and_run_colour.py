@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 
+import pytest
 from airflow.sdk import DagRunState
 from conftest import DEMO_CLOB_ADDRESS, DEMO_CLOB_API_KEY, DEMO_CLOB_PASSPHRASE
 from seeding import seed_mapping, task_states
@@ -64,15 +65,17 @@ def test_discovery_with_a_missing_metrics_table_ends_failed_and_alerts_once(data
     assert "no_such_metrics does not exist" in webhook[0]["error"]
 
 
+@pytest.mark.parametrize("per_task", [1, 25])
 def test_incremental_with_a_wrong_clob_secret_fails_each_wallet_once_and_ends_failed(
-    database, emulator, run_dag, monkeypatch
+    database, emulator, run_dag, monkeypatch, per_task
 ):
     seed_mapping(emulator)
     use_wrong_clob_secret(monkeypatch, emulator)
 
-    dr = run_dag("clob_incremental", {"source": "clob", "wallets_per_task": 1})
+    dr = run_dag("clob_incremental", {"source": "clob", "wallets_per_task": per_task})
 
     assert dr.state == DagRunState.FAILED
-    assert tries(dr, "load_new_fills") == [1] * len(emulator.dataset.wallets)
+    tasks = -(-len(emulator.dataset.wallets) // per_task)
+    assert tries(dr, "load_new_fills") == [1] * tasks  # one wallet or a batch: no Airflow retry
     assert task_states(dr)["summarize"] == "failed"
     assert emulator.stats()["/data/trades"] == len(emulator.dataset.wallets)

@@ -10,12 +10,18 @@ from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSkipException
 
 from clob_pipeline.config import CLICKHOUSE_CONN_ID, CLOB_CONN_ID, DATA_API_CONN_ID, STAGING_FILLS_TABLE, batch_rows
+from clob_pipeline.errors import NotRetryableError, is_retryable
 from clob_pipeline.fills.normalize import ClobFillNormalizer, DataApiFillNormalizer
 from clob_pipeline.fills.pagers import ClobPager, DataApiPager, Pager, PagingError
 from clob_pipeline.fills.params import normalize_wallet, validate_source
 from clob_pipeline.hooks.clickhouse import ClickHouseHook
 from clob_pipeline.hooks.polymarket import PolymarketClobHook, PolymarketDataApiHook, PolymarketHook
 from clob_pipeline.operators.load_progress import LoadProgress, utc
+
+
+class PermanentWalletFailuresError(NotRetryableError, AirflowException):
+    """Every failed wallet of a batch failed for a reason a retry cannot fix (e.g. a CLOB 401)."""
+
 
 # Per source: the API hook, the pager and the normaliser. The loader's loop is the same for both.
 SOURCES: dict[str, tuple[type[PolymarketHook], type[DataApiPager] | type[ClobPager], Any]] = {
@@ -128,7 +134,7 @@ class PolymarketFillsToClickHouseOperator(BaseOperator):
         source = validate_source(self.source)
         run_id = context["run_id"]
         summaries: list[dict[str, Any]] = []
-        failed: dict[str, str] = {}
+        failed: dict[str, Exception] = {}
         with ClickHouseHook(self.clickhouse_conn_id) as ch, gc_paused():
             fills_table = self.fills_table or self._live_fills_table(ch)
             table_uuid = self._table_uuid(ch, fills_table)
@@ -147,7 +153,7 @@ class PolymarketFillsToClickHouseOperator(BaseOperator):
                         if len(targets) == 1:
                             raise
                         self.log.error("wallet %s failed: %s; continuing with the other wallets of this task", wallet, exc)
-                        failed[wallet] = f"{type(exc).__name__}: {exc}"
+                        failed[wallet] = exc
             finally:
                 api.close()
             if self.fills_table is None and self._live_fills_table(ch, check_pause=False) != fills_table:
@@ -360,7 +366,7 @@ class PolymarketFillsToClickHouseOperator(BaseOperator):
         targets: list[tuple[str, str]],
         fills_table: str,
         summaries: list[dict[str, Any]],
-        failed: dict[str, str],
+        failed: dict[str, Exception],
         seconds: float,
     ) -> dict[str, Any]:
         """The task's closing line for a batch of wallets; fails naming the wallets that failed."""
@@ -378,7 +384,12 @@ class PolymarketFillsToClickHouseOperator(BaseOperator):
             seconds,
         )
         if failed:
-            detail = "; ".join(f"{w}: {e[:300]}" for w, e in list(failed.items())[:10])
+            detail = "; ".join(f"{w}: {type(e).__name__}: {str(e)[:300]}" for w, e in list(failed.items())[:10])
+            if not any(is_retryable(e) for e in failed.values()):  # a retry would fail them all again
+                raise PermanentWalletFailuresError(
+                    f"{len(failed)} of {len(targets)} wallets failed with errors a retry cannot fix ({detail}). "
+                    "Fix the cause named above, then clear this task: it re-runs only these wallets."
+                )
             raise AirflowException(
                 f"{len(failed)} of {len(targets)} wallets failed ({detail}). A retry of this task re-runs only them "
                 "(the others are checkpointed as done); once retries are exhausted, the next run starts them from "
