@@ -20,9 +20,16 @@ DEMO_CLOB_ADDRESS = "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266"
 
 
 def make_server(
-    dataset: Dataset | None = None, port: int = 0, rate_scale: float = 1.0, **dataset_kwargs: object
+    dataset: Dataset | None = None,
+    port: int = 0,
+    rate_scale: float = 1.0,
+    latency_ms: float = 0.0,
+    **dataset_kwargs: object,
 ) -> EmulatorServer:
-    """An emulator on 127.0.0.1 (port 0 = a free one); the CLOB key owner is the first wallet."""
+    """An emulator on 127.0.0.1 (port 0 = a free one); the CLOB key owner is the first wallet.
+
+    ``latency_ms`` delays every API response (what production's round trip costs).
+    """
     dataset = dataset or build_dataset(**dataset_kwargs)  # type: ignore[arg-type]
     creds = ClobCredentials(
         address=DEMO_CLOB_ADDRESS,
@@ -31,7 +38,8 @@ def make_server(
         passphrase=DEMO_CLOB_PASSPHRASE,
         funder=dataset.wallets[0],
     )
-    return EmulatorServer(EmulatorState(dataset=dataset, clob=creds, rate_scale=rate_scale), port=port)
+    state = EmulatorState(dataset=dataset, clob=creds, rate_scale=rate_scale)
+    return EmulatorServer(state, port=port, latency_s=latency_ms / 1000)
 
 
 __all__ = ["Dataset", "EmulatorServer", "build_dataset", "make_server"]
