@@ -55,4 +55,5 @@ def test_one_hook_serves_many_threads_with_a_session_each(emulator_factory, tmp_
         thread.join()
     assert len(results) == 40 and hook.stats.requests == 40 and per_thread == [5] * 8
     assert len({id(s) for s in sessions}) == 8
+    assert len({id(s.get_adapter(emu.url)) for s in sessions}) == 8  # a connection pool each, not one of 10 for all
     hook.close()

@@ -37,6 +37,7 @@ from typing import Any
 
 import requests
 from airflow.providers.http.hooks.http import HttpHook
+from requests_toolbelt.adapters.socket_options import SocketOptionsAdapter
 
 from clob_pipeline.config import CLOB_CONN_ID, DATA_API_CONN_ID, GAMMA_CONN_ID
 from clob_pipeline.fills.paging import CLOB_START_CURSOR, ClobCursorPager, DataApiWindowPager
@@ -127,6 +128,19 @@ class PolymarketHook(HttpHook):
     def _extract_auth(self, connection: Any) -> Any | None:
         """Public APIs: never send Basic auth even if a login is set on the connection."""
         return None
+
+    def _configure_session_from_mount_adapters(self, session: requests.Session) -> requests.Session:
+        """A keep-alive adapter (connection pool) per session, i.e. per thread.
+
+        ``HttpHook`` mounts its one adapter on every session it builds; with threads they would
+        share its pool of 10 connections and discard the 11th+ ("Connection pool is full").
+        """
+        if self.adapter is None and self.keep_alive_adapter is not None:
+            adapter = SocketOptionsAdapter(socket_options=self.keep_alive_adapter.socket_options)
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+            return session
+        return super()._configure_session_from_mount_adapters(session)
 
     def _setup(self) -> requests.Session:
         """This thread's session; the first call of the hook also reads the connection's settings."""
