@@ -86,6 +86,15 @@ def test_a_429_pause_holds_every_limiter_sharing_the_budget(store_factory):
     assert b.acquire().waited_s == pytest.approx(3.0)
 
 
+def test_a_pause_lasts_its_retry_after_even_when_the_window_is_full(store_factory):
+    t = FakeTime()
+    full = SlotLimiter(1, 10.0, store_factory(), clock=t.clock, sleep=t.sleep)
+    full.release(full.acquire())  # its one slot is busy for 10 s
+    full.pause(2.0)
+    roomy = SlotLimiter(100, 10.0, store_factory(), clock=t.clock, sleep=t.sleep)
+    assert roomy.acquire().waited_s == pytest.approx(2.0)
+
+
 def test_limiters_on_one_store_share_the_budget(store_factory):
     t = FakeTime()
     a = SlotLimiter(2, 10.0, store_factory(), clock=t.clock, sleep=t.sleep)

@@ -175,7 +175,7 @@ class SlotLimiter:
         """Hold every request sharing this budget for ``seconds`` (a 429's Retry-After)."""
         with self.store.locked() as state:
             now = self._clock()
-            state["pause"] = [now, now + max(seconds, self._wait_s({"slots": [], **state}, now))]
+            state["pause"] = [now, now + max(seconds, self._wait_s({**state, "slots": []}, now))]
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
