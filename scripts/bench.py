@@ -6,8 +6,11 @@
 2. 20,000 fills over 20 wallets through the real DAG (``airflow dags test clob_backfill``)
    against the emulator at the published Data API rate limit (goal < 30 s).
 3. Peak RSS of that DAG process for one wallet with 10k and with 1M fills (goal: growth < 100 MB).
+4. Fetching at the rate limit (``bench_fetch.py``): the concurrent fetch driver over real HTTP at
+   150 ms latency, 60 wallets x 3,000 fills and 1,000 wallets with nothing new (goal: >= 0.8 of
+   the limit, 0 responses 429), and 2 and 8 processes sharing one budget (goal: <= 1.0).
 
-Options: ``--quick`` runs smaller sizes (for a smoke check); ``--only load|dag|incremental|rss``.
+Options: ``--quick`` runs smaller sizes (for a smoke check); ``--only load|dag|incremental|rss|fetch``.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import shutil
 import subprocess
 import time
 
+from bench_fetch import bench_fetch_backfill, bench_fetch_incremental
 from local_env import BIN, ROOT, airflow_env, emulator, emulator_get, prepare_airflow
 
 BENCH = ROOT / ".data" / "bench"
@@ -209,7 +213,7 @@ def bench_rss(sizes: list[int]) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--only", choices=["load", "dag", "incremental", "rss"])
+    parser.add_argument("--only", choices=["load", "dag", "incremental", "rss", "fetch"])
     args = parser.parse_args()
     BENCH.mkdir(parents=True, exist_ok=True)
     if args.only in (None, "load"):
@@ -220,6 +224,9 @@ def main() -> int:
         bench_incremental(100)
     if args.only in (None, "rss"):
         bench_rss([10_000, 100_000] if args.quick else [10_000, 1_000_000])
+    if args.only in (None, "fetch"):
+        bench_fetch_backfill(BENCH)
+        bench_fetch_incremental(BENCH, 200 if args.quick else 1000)
     return 0
 
 

@@ -32,6 +32,7 @@ os.environ.update(
         "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
         "CLOB_PIPELINE_RETRIES": "1",
         "CLOB_PIPELINE_RETRY_DELAY_S": "1",
+        "CLOB_PIPELINE_RATE_LIMIT_DIR": str(_TMP / "rate-limits"),  # this session's budgets only
     }
 )
 for path in (ROOT / "plugins", ROOT / "emulator"):

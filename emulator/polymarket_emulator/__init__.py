@@ -25,12 +25,14 @@ def make_server(
     port: int = 0,
     rate_scale: float = 1.0,
     paging: Paging | dict[str, Any] | None = None,
+    latency_ms: float = 0.0,
     **dataset_kwargs: object,
 ) -> EmulatorServer:
     """An emulator on 127.0.0.1 (port 0 = a free one); the CLOB key owner is the first wallet.
 
     ``paging``: paging faults switched on from the start (a :class:`Paging` or its fields as a dict);
-    ``/__emulator/reset`` turns them off again."""
+    ``/__emulator/reset`` turns them off again. ``latency_ms`` delays every API response (what
+    production's round trip costs)."""
     dataset = dataset or build_dataset(**dataset_kwargs)  # type: ignore[arg-type]
     creds = ClobCredentials(
         address=DEMO_CLOB_ADDRESS,
@@ -41,7 +43,7 @@ def make_server(
     )
     paging = Paging(**paging) if isinstance(paging, dict) else paging or Paging()
     state = EmulatorState(dataset=dataset, clob=creds, rate_scale=rate_scale, paging=paging)
-    return EmulatorServer(state, port=port)
+    return EmulatorServer(state, port=port, latency_s=latency_ms / 1000)
 
 
 __all__ = ["Dataset", "EmulatorServer", "Paging", "build_dataset", "make_server"]

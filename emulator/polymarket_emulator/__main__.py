@@ -23,10 +23,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--anchor", type=int, default=None, help="newest fill time, Unix seconds (default: now)")
     parser.add_argument("--late-fraction", type=float, default=0.02)
     parser.add_argument("--rate-scale", type=float, default=1.0, help="multiplier of the published rate limits; 0 = off")
+    parser.add_argument("--latency-ms", type=float, default=0.0, help="added to every API response (a real round trip)")
     args = parser.parse_args(argv)
     server = make_server(
         port=args.port,
         rate_scale=args.rate_scale,
+        latency_ms=args.latency_ms,
         seed=args.seed,
         wallets=args.wallets,
         fills_per_wallet=args.fills_per_wallet,

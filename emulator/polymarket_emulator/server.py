@@ -12,6 +12,8 @@ Contract followed (see ``shared/polymarket-api.md``):
 - Gamma ``GET /public-profile?address=``: 200 with ``proxyWallet``, 404 when unknown.
 - Rate limits per path over a 10 s sliding window (the published ones, scalable); excess -> 429
   with ``Retry-After`` (seconds).
+- ``latency_s``: every API response waits that long before it is handled (a real round trip);
+  the server is threaded, so concurrent requests overlap.
 - Fault injection through ``POST /__emulator/faults``: HTTP status (5xx), slow responses,
   malformed JSON, optionally only for one ``user`` and after N matching requests.
 
@@ -357,6 +359,8 @@ class _Handler(BaseHTTPRequestHandler):
         path = parts.path
         if path.startswith("/__emulator/"):
             return self._control_get(path)
+        if self.server.latency_s > 0:  # every API response, as a real host's round trip (threads overlap)
+            time.sleep(self.server.latency_s)
         state.stats[path] += 1
         if query.get("user"):
             state.stats[f"{path}?user={query['user'].lower()}"] += 1
@@ -562,10 +566,12 @@ class _Handler(BaseHTTPRequestHandler):
 
 class EmulatorServer(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 128  # many concurrent clients connect at once (the default backlog is 5)
 
-    def __init__(self, state: EmulatorState, port: int = 0) -> None:
+    def __init__(self, state: EmulatorState, port: int = 0, latency_s: float = 0.0) -> None:
         super().__init__(("127.0.0.1", port), _Handler)
         self.state = state
+        self.latency_s = latency_s  # added to every API response (not the control endpoints)
 
     @property
     def base_url(self) -> str:

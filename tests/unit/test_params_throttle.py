@@ -1,11 +1,11 @@
-"""Param checks, the client-side rate limiter and retry-delay policy (pure logic)."""
+"""Param checks and the retry-delay policy (pure logic); the limiter: test_slot_limiter.py."""
 
 from __future__ import annotations
 
 import pytest
 
 from clob_pipeline.fills.params import ParamError, lookback_start_s, normalize_wallets, validate_source
-from clob_pipeline.hooks.throttle import SlidingWindowLimiter, backoff_delay, parse_retry_after
+from clob_pipeline.hooks.throttle import backoff_delay, parse_retry_after
 
 A = "0x" + "Ab" * 20
 
@@ -39,22 +39,6 @@ def test_source_check():
     assert validate_source("clob") == "clob"
     with pytest.raises(ParamError, match="'source'"):
         validate_source("goldsky")
-
-
-def test_limiter_waits_when_the_window_is_full():
-    now = [0.0]
-    slept = []
-
-    def sleep(s):
-        slept.append(s)
-        now[0] += s
-
-    limiter = SlidingWindowLimiter(2, 10.0, clock=lambda: now[0], sleep=sleep)
-    limiter.acquire()
-    limiter.acquire()
-    now[0] = 3.0
-    limiter.acquire()
-    assert slept == [7.0] and limiter.waited_s == 7.0
 
 
 def test_retry_after_and_backoff():
