@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from contextlib import closing
 from typing import Any
 
 from airflow.sdk import BaseOperator
@@ -12,11 +13,11 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException, Airfl
 from clob_pipeline.config import CLICKHOUSE_CONN_ID, CLOB_CONN_ID, DATA_API_CONN_ID, STAGING_FILLS_TABLE, batch_rows
 from clob_pipeline.errors import NotRetryableError, is_retryable
 from clob_pipeline.fills.normalize import ClobFillNormalizer, DataApiFillNormalizer
-from clob_pipeline.fills.pagers import ClobPager, DataApiPager, Pager, PagingError
+from clob_pipeline.fills.pagers import ClobPager, DataApiPager
 from clob_pipeline.fills.params import normalize_wallet, validate_source
 from clob_pipeline.hooks.clickhouse import ClickHouseHook
 from clob_pipeline.hooks.polymarket import PolymarketClobHook, PolymarketDataApiHook, PolymarketHook
-from clob_pipeline.operators.load_progress import LoadProgress, utc
+from clob_pipeline.operators.wallet_load import WalletLoad
 
 
 class PermanentWalletFailuresError(NotRetryableError, AirflowException):
@@ -127,44 +128,102 @@ class PolymarketFillsToClickHouseOperator(BaseOperator):
         return live_tables(ch)["fills"]
 
     def execute(self, context: Any) -> dict[str, Any]:
-        from clob_pipeline.operators.fill_writer import gc_paused  # pyarrow: run time only
+        from clob_pipeline.fills.fetch_driver import FetchDriver, WalletEnd  # run time only
+        from clob_pipeline.operators.fill_writer import gc_paused
 
         started = time.monotonic()
         targets = self._targets()
         source = validate_source(self.source)
-        run_id = context["run_id"]
         summaries: list[dict[str, Any]] = []
-        failed: dict[str, Exception] = {}
+        failed: dict[str, BaseException] = {}
         with ClickHouseHook(self.clickhouse_conn_id) as ch, gc_paused():
             fills_table = self.fills_table or self._live_fills_table(ch)
-            table_uuid = self._table_uuid(ch, fills_table)
-            checkpoints, stats_before = self._read_state(ch, run_id, source, fills_table, [w for w, _ in targets])
             api = self._api_hook(source)
+            loads = self._wallet_loads(ch, api, context["run_id"], source, fills_table, targets)
+            driver = FetchDriver(api, max_in_flight=api.max_in_flight)
             try:
-                for wallet, user_eoa in targets:
-                    try:
-                        summaries.append(
-                            self._load_wallet(
-                                ch, api, source, run_id, fills_table, table_uuid, wallet, user_eoa,
-                                checkpoints.get(wallet), stats_before.get(wallet, (0, None)),
-                            )
-                        )  # fmt: skip
-                    except Exception as exc:
-                        if len(targets) == 1:
-                            raise
-                        self.log.error("wallet %s failed: %s; continuing with the other wallets of this task", wallet, exc)
-                        failed[wallet] = exc
+                with closing(driver.run({w: load.pager for w, load in loads.items()})) as events:
+                    for event in events:
+                        load = loads[event.wallet]
+                        if event.wallet in failed:
+                            continue  # its writer failed earlier; the other wallets go on
+                        try:
+                            if isinstance(event, WalletEnd):
+                                summaries.append(load.finish(event.requests, event.limiter_wait_s, event.error))
+                            else:
+                                load.take(event.fed)
+                        except Exception as exc:
+                            if len(targets) == 1:
+                                raise
+                            self.log.error("wallet %s failed: %s; the other wallets of this task go on", event.wallet, exc)
+                            failed[event.wallet] = exc
             finally:
+                for load in loads.values():
+                    load.close()
                 api.close()
+            self.log.info("fetch: %s", driver.stats.summary())
             if self.fills_table is None and self._live_fills_table(ch, check_pause=False) != fills_table:
                 raise AirflowException(
                     f"the live fills table changed from {fills_table} while this task ran (a promotion or rollback). "
                     "Fills loaded here may be in a table that is no longer live; the next run reloads them from the "
                     "live table's own watermark, so nothing is lost."
                 )
+        summaries += self._done_before(targets, loads)
         if len(targets) == 1:
             return summaries[0]
         return self._batch_summary(targets, fills_table, summaries, failed, time.monotonic() - started)
+
+    def _wallet_loads(
+        self, ch: ClickHouseHook, api: PolymarketHook, run_id: str, source: str, fills_table: str, targets: list[tuple[str, str]]
+    ) -> dict[str, WalletLoad]:
+        """A ``WalletLoad`` per wallet not yet done in this run: its pager starts at the run's
+        checkpoint, else at the window's end; the window starts at the Param, else the watermark
+        minus the overlap."""
+        from clob_pipeline.operators.fill_writer import FillBatchWriter  # pyarrow: run time only
+
+        table_uuid = self._table_uuid(ch, fills_table)
+        checkpoints, stats_before = self._read_state(ch, run_id, source, fills_table, [w for w, _ in targets])
+        _, pager_class, normalizer_class = SOURCES[source]
+        end_s = int(self.end_s)
+        served = api.served_page_size()
+        loads = {}
+        for wallet, user_eoa in targets:
+            cp = checkpoints.get(wallet)
+            if cp and cp["done"]:
+                self.log.info("wallet %s already loaded in run %s (%d rows inserted then)", wallet, run_id, cp["rows_inserted"])
+                continue
+            if cp:
+                self.log.info("resuming wallet %s from checkpoint: %s", wallet, dict(cp))
+            stored = stats_before.get(wallet, (0, None))
+            start_s = self._window_start(end_s, stored[1] if stored[0] else None)
+            loads[wallet] = WalletLoad(
+                ch=ch,
+                log=self.log,
+                run_id=run_id,
+                source=source,
+                fills_table=fills_table,
+                table_uuid=table_uuid,
+                wallet=wallet,
+                pager=pager_class(wallet, start_s, cp["resume_end_s"] if cp else end_s, api.page_size, served),
+                normalizer=normalizer_class(wallet, user_eoa),
+                # one wallet: its inserts overlap the next batch on a thread of their own; several
+                # wallets share the ClickHouse client, so each stores on the consumer thread
+                writer=FillBatchWriter(ch, fills_table, wallet, background=len(targets) == 1),
+                checkpoint=cp,
+                stored=stored,
+                window=(start_s, end_s),
+                batch_rows=self.batch_rows or batch_rows(),
+            )
+        return loads
+
+    @staticmethod
+    def _done_before(targets: list[tuple[str, str]], loads: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Summaries of the wallets a checkpoint says this run already loaded."""
+        return [
+            {"wallet": w, "pages": 0, "requests": 0, "rows_seen": 0, "rows_inserted": 0, "resumed": True}
+            for w, _ in targets
+            if w not in loads
+        ]
 
     def _api_hook(self, source: str) -> PolymarketHook:
         """One API hook (one session, one rate limiter) for every wallet of the task."""
@@ -206,167 +265,12 @@ class PolymarketFillsToClickHouseOperator(BaseOperator):
             return newest_before_ms // 1000 - self.overlap_s
         return end_s - self.default_lookback_s
 
-    def _load_wallet(
-        self,
-        ch: ClickHouseHook,
-        api: PolymarketHook,
-        source: str,
-        run_id: str,
-        fills_table: str,
-        table_uuid: str,
-        wallet: str,
-        user_eoa: str,
-        cp: Mapping[str, Any] | None,
-        stored: tuple[int, int | None],
-    ) -> dict[str, Any]:
-        """Load one wallet: drive its pager, write whole seconds, checkpoint; returns its summary."""
-        from clob_pipeline.fills.columnar import page_table  # pyarrow: run time only
-        from clob_pipeline.operators.fill_writer import FillBatchWriter
-
-        if cp and cp["done"]:
-            self.log.info("wallet %s already loaded in run %s (%d rows inserted then)", wallet, run_id, cp["rows_inserted"])
-            return {"wallet": wallet, "pages": 0, "requests": 0, "rows_seen": 0, "rows_inserted": 0, "resumed": True}
-        stored_before, newest_before_ms = stored
-        end_s = int(self.end_s)
-        start_s = self._window_start(end_s, newest_before_ms if stored_before else None)
-        if cp:
-            self.log.info("resuming wallet %s from checkpoint: %s", wallet, dict(cp))
-        _, pager_class, normalizer_class = SOURCES[source]
-        resume_s = cp["resume_end_s"] if cp else end_s
-        pager: Pager = pager_class(wallet, start_s, resume_s, api.page_size, api.served_page_size())
-        normalizer = normalizer_class(wallet, user_eoa)
-        writer = FillBatchWriter(ch, fills_table, wallet)
-        progress = LoadProgress(self.log, wallet, api.stats, cp)
-        checkpoint = self._checkpointer(ch, run_id, wallet, source, progress, writer)
-        batch_size = self.batch_rows or batch_rows()
-        try:
-            while (request := pager.next_request()) is not None:
-                fed = pager.feed(api.get_json(request.endpoint, request.params))
-                if fed.rows:
-                    writer.add(page_table(normalizer, fed.rows))
-                progress.page(len(fed.rows), fed.resume)
-                if writer.pending >= batch_size:
-                    writer.flush(checkpoint(fed.resume, done=False))
-            writer.flush(checkpoint(start_s - 1, done=True))
-            writer.wait()
-        except PagingError as exc:  # store the whole seconds handed over before it, then fail
-            writer.flush()
-            writer.wait()
-            raise PagingError(f"{exc} [{progress.describe(writer)}]") from exc
-        except Exception as exc:
-            self.log.error("wallet %s stopped at %s: %s", wallet, pager.position(), exc)
-            raise
-        finally:
-            writer.close()
-        return self._record_sync_state(
-            ch, progress, writer, normalizer, source, run_id, fills_table, table_uuid, start_s, end_s, stored
-        )
-
-    def _checkpointer(
-        self, ch: ClickHouseHook, run_id: str, wallet: str, source: str, progress: LoadProgress, writer: Any
-    ) -> Callable[..., Callable[[], None]]:
-        """``checkpoint(resume_s, done)``: the write to run once the batch read so far is stored."""
-
-        def checkpoint(resume_s: int, done: bool) -> Callable[[], None]:
-            pages, seen = progress.total_pages, progress.total_rows
-            return lambda: ch.run_sql_file(
-                "state/write_checkpoint.sql",
-                {
-                    "run_id": run_id,
-                    "wallet": wallet,
-                    "source": source,
-                    "resume_end_s": resume_s,
-                    "resume_cursor": "",
-                    "pages": pages,
-                    "rows_seen": seen,
-                    "rows_inserted": progress.base_inserted + writer.rows_inserted,
-                    "done": int(done),
-                },
-            )
-
-        return checkpoint
-
-    def _record_sync_state(
-        self,
-        ch: ClickHouseHook,
-        progress: LoadProgress,
-        writer: Any,
-        normalizer: Any,
-        source: str,
-        run_id: str,
-        fills_table: str,
-        table_uuid: str,
-        start_s: int,
-        end_s: int,
-        stored: tuple[int, int | None],
-    ) -> dict[str, Any]:
-        """Write the wallet's ledger row and log its one-line result.
-
-        The count is the one measured (FINAL) when the task started plus the fill ids the writer
-        found missing and inserted; a retry measures again and skips what is stored, so it records
-        the truth too, without a second FINAL scan of the wallet. Promotion's
-        ``counts_match_sync_state`` check compares these counts with the table.
-        """
-        stored_before, newest_before_ms = stored
-        fills_total = stored_before + writer.ids_added
-        old_watermark_ms = newest_before_ms if stored_before else None
-        new_watermark_ms = max(newest_before_ms or 0, writer.newest_ms or 0) if fills_total else 0
-        wallet = progress.wallet
-        ch.run_sql_file(
-            "state/write_sync_state.sql",
-            {
-                "wallet": wallet,
-                "source": source,
-                "table_uuid": table_uuid,
-                "fills_table": fills_table,
-                "last_fill_ms": new_watermark_ms,
-                "fills_total": fills_total,
-                "run_id": run_id,
-            },
-        )
-        summary = {
-            "wallet": wallet,
-            "fills_table": fills_table,
-            "source": source,
-            "pages": progress.pages,
-            "rows_seen": progress.rows,
-            "rows_inserted": writer.rows_inserted,
-            "rows_already_stored": writer.rows_skipped,
-            "fills_total": fills_total,
-            "watermark_from": utc(old_watermark_ms),
-            "watermark_to": utc(new_watermark_ms),
-            "watermarks_moved": int(bool(new_watermark_ms) and new_watermark_ms != old_watermark_ms),
-            "requests": progress.requests,
-            "seconds": progress.seconds,
-        }
-        window = f"{'all history' if start_s <= 1 else utc(start_s * 1000)}..{utc(end_s * 1000)}"
-        watermark = (
-            f"watermark {summary['watermark_from']} -> {summary['watermark_to']}" if fills_total else "no fills stored"
-        )
-        self.log.info(
-            "wallet %s: table=%s source=%s window=%s %s fills_seen=%d inserted=%d already_stored=%d not_settled=%d "
-            "fills_total=%d %s in %.2fs",
-            wallet,
-            fills_table,
-            source,
-            window,
-            progress.request_stats(),
-            progress.rows,
-            writer.rows_inserted,
-            writer.rows_skipped,
-            normalizer.skipped,
-            fills_total,
-            watermark,
-            summary["seconds"],
-        )
-        return summary
-
     def _batch_summary(
         self,
         targets: list[tuple[str, str]],
         fills_table: str,
         summaries: list[dict[str, Any]],
-        failed: dict[str, Exception],
+        failed: dict[str, BaseException],
         seconds: float,
     ) -> dict[str, Any]:
         """The task's closing line for a batch of wallets; fails naming the wallets that failed."""

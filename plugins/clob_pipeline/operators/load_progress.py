@@ -23,14 +23,13 @@ class LoadProgress:
     try's log then shows where it was, and a long backfill does not flood the log.
     """
 
-    def __init__(self, log: Any, wallet: str, stats: Any, checkpoint: Mapping[str, Any] | None) -> None:
-        self.log, self.wallet, self.stats = log, wallet, stats
+    def __init__(self, log: Any, wallet: str, checkpoint: Mapping[str, Any] | None) -> None:
+        self.log, self.wallet = log, wallet
         self.base_pages = checkpoint["pages"] if checkpoint else 0
         self.base_rows = checkpoint["rows_seen"] if checkpoint else 0
         self.base_inserted = checkpoint["rows_inserted"] if checkpoint else 0
         self.pages = self.rows = 0
         self.reached_s: int | None = None
-        self._requests0, self._retries0, self._throttled0 = stats.requests, stats.retries, stats.throttled_s
         self.started = self._logged_at = time.monotonic()
         self._logged_pages = 0
 
@@ -41,10 +40,6 @@ class LoadProgress:
     @property
     def total_rows(self) -> int:
         return self.base_rows + self.rows
-
-    @property
-    def requests(self) -> int:
-        return self.stats.requests - self._requests0
 
     @property
     def seconds(self) -> float:
@@ -63,11 +58,9 @@ class LoadProgress:
             self.log.info("wallet %s progress: %s", self.wallet, self.describe())
 
     def request_stats(self) -> str:
+        """Pages so far and their rate: one page is one request (the hook's own retries aside)."""
         elapsed = max(time.monotonic() - self.started, 1e-9)
-        return (
-            f"pages={self.pages} requests={self.requests} ({self.requests / elapsed:.1f}/s, "
-            f"retries={self.stats.retries - self._retries0}, throttled {self.stats.throttled_s - self._throttled0:.1f}s)"
-        )
+        return f"pages={self.pages} ({self.pages / elapsed:.1f} requests/s)"
 
     def describe(self, writer: Any = None) -> str:
         reached = utc(self.reached_s * 1000) if self.reached_s and self.reached_s > 0 else "start"

@@ -1,0 +1,158 @@
+"""One wallet's load inside a fills-transfer task: its pager, normaliser, writer, checkpoints and ledger.
+
+Why a class of its own: a task loads several wallets at once (their requests run concurrently in
+``fills/fetch_driver.py``), and the one thread that writes to ClickHouse hands each wallet's pages
+to that wallet's ``WalletLoad``. Everything here runs on that thread, except the writer's
+background insert of a lone wallet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from clob_pipeline.fills.pagers import Fed, Pager, PagingError
+from clob_pipeline.hooks.clickhouse import ClickHouseHook
+from clob_pipeline.operators.load_progress import LoadProgress, utc
+
+
+class WalletLoad:
+    """Feeds one wallet's handed-over seconds to its writer and checkpoints each stored batch."""
+
+    def __init__(
+        self,
+        *,
+        ch: ClickHouseHook,
+        log: Any,
+        run_id: str,
+        source: str,
+        fills_table: str,
+        table_uuid: str,
+        wallet: str,
+        pager: Pager,
+        normalizer: Any,
+        writer: Any,
+        checkpoint: Mapping[str, Any] | None,
+        stored: tuple[int, int | None],
+        window: tuple[int, int],
+        batch_rows: int,
+    ) -> None:
+        self.ch, self.log, self.run_id, self.source = ch, log, run_id, source
+        self.fills_table, self.table_uuid, self.wallet = fills_table, table_uuid, wallet
+        self.pager, self.normalizer, self.writer = pager, normalizer, writer
+        self.stored, self.window, self.batch_rows = stored, window, batch_rows
+        self.progress = LoadProgress(log, wallet, checkpoint)
+
+    def take(self, fed: Fed) -> None:
+        """One response's whole seconds: buffer them; hand a full batch to the writer with the
+        checkpoint to write once it is stored."""
+        from clob_pipeline.fills.columnar import page_table  # pyarrow: run time only
+
+        if fed.rows:
+            self.writer.add(page_table(self.normalizer, fed.rows))
+        self.progress.page(len(fed.rows), fed.resume)
+        if self.writer.pending >= self.batch_rows:
+            self.writer.flush(self._checkpoint(fed.resume, done=False))
+
+    def finish(self, requests: int, limiter_wait_s: float, error: BaseException | None) -> dict[str, Any]:
+        """The pager ended: store the rest, write the ledger and the closing line; or, on ``error``,
+        store the whole seconds handed over before it and raise it with the wallet's numbers."""
+        try:
+            if error is None:
+                self.writer.flush(self._checkpoint(self.window[0] - 1, done=True))
+                self.writer.wait()
+            elif isinstance(error, PagingError):
+                self.writer.flush()
+                self.writer.wait()
+                raise PagingError(f"{error} [{self.progress.describe(self.writer)}]") from error
+            else:
+                self.log.error("wallet %s stopped at %s: %s", self.wallet, self.pager.position(), error)
+                raise error
+        finally:
+            self.writer.close()
+        return self._record_sync_state(requests, limiter_wait_s)
+
+    def close(self) -> None:
+        self.writer.close()
+
+    def _checkpoint(self, resume_s: int, done: bool) -> Callable[[], None]:
+        """The checkpoint write to run once the batch read so far is stored."""
+        pages, seen = self.progress.total_pages, self.progress.total_rows
+        return lambda: self.ch.run_sql_file(
+            "state/write_checkpoint.sql",
+            {
+                "run_id": self.run_id,
+                "wallet": self.wallet,
+                "source": self.source,
+                "resume_end_s": resume_s,
+                "resume_cursor": "",
+                "pages": pages,
+                "rows_seen": seen,
+                "rows_inserted": self.progress.base_inserted + self.writer.rows_inserted,
+                "done": int(done),
+            },
+        )
+
+    def _record_sync_state(self, requests: int, limiter_wait_s: float) -> dict[str, Any]:
+        """Write the wallet's ledger row and log its one-line result.
+
+        The count is the one measured (FINAL) when the task started plus the fill ids the writer
+        found missing and inserted; a retry measures again and skips what is stored, so it records
+        the truth too, without a second FINAL scan of the wallet. Promotion's
+        ``counts_match_sync_state`` check compares these counts with the table.
+        """
+        stored_before, newest_before_ms = self.stored
+        writer, progress = self.writer, self.progress
+        fills_total = stored_before + writer.ids_added
+        old_watermark_ms = newest_before_ms if stored_before else None
+        new_watermark_ms = max(newest_before_ms or 0, writer.newest_ms or 0) if fills_total else 0
+        self.ch.run_sql_file(
+            "state/write_sync_state.sql",
+            {
+                "wallet": self.wallet,
+                "source": self.source,
+                "table_uuid": self.table_uuid,
+                "fills_table": self.fills_table,
+                "last_fill_ms": new_watermark_ms,
+                "fills_total": fills_total,
+                "run_id": self.run_id,
+            },
+        )
+        summary = {
+            "wallet": self.wallet,
+            "fills_table": self.fills_table,
+            "source": self.source,
+            "pages": progress.pages,
+            "rows_seen": progress.rows,
+            "rows_inserted": writer.rows_inserted,
+            "rows_already_stored": writer.rows_skipped,
+            "fills_total": fills_total,
+            "watermark_from": utc(old_watermark_ms),
+            "watermark_to": utc(new_watermark_ms),
+            "watermarks_moved": int(bool(new_watermark_ms) and new_watermark_ms != old_watermark_ms),
+            "requests": requests,
+            "seconds": progress.seconds,
+        }
+        start_s, end_s = self.window
+        window = f"{'all history' if start_s <= 1 else utc(start_s * 1000)}..{utc(end_s * 1000)}"
+        watermark = f"watermark {summary['watermark_from']} -> {summary['watermark_to']}" if fills_total else "no fills stored"
+        self.log.info(
+            "wallet %s: table=%s source=%s window=%s pages=%d requests=%d (%.1f/s, %.1fs waiting for the rate limit) "
+            "fills_seen=%d inserted=%d already_stored=%d not_settled=%d fills_total=%d %s in %.2fs",
+            self.wallet,
+            self.fills_table,
+            self.source,
+            window,
+            progress.pages,
+            requests,
+            requests / max(progress.seconds, 1e-3),
+            limiter_wait_s,
+            progress.rows,
+            writer.rows_inserted,
+            writer.rows_skipped,
+            self.normalizer.skipped,
+            fills_total,
+            watermark,
+            summary["seconds"],
+        )
+        return summary
