@@ -2,7 +2,7 @@
 ### clob_backfill — load Polymarket fill history into ClickHouse staging
 
 Manual trigger. Loads every tracked wallet's fills for the chosen lookback into
-`clob_fills_v2` (staging), one mapped task per wallet.
+`clob_fills_v2` (staging), one mapped task per `wallets_per_task` wallets (their requests run concurrently).
 
 **Params**
 - `lookback`: `30d`, `90d` (default) or `all`.
@@ -14,7 +14,7 @@ Manual trigger. Loads every tracked wallet's fills for the chosen lookback into
   only the key owner's trades).
 
 **Tasks**: `plan_backfill` (checks the Params; nothing is written if they are bad) →
-`ensure_schema` → `list_wallets` → `load_wallet_fills` (mapped per wallet; streams pages,
+`ensure_schema` → `list_wallets` → `load_wallet_fills` (mapped per batch of wallets; streams pages,
 checkpoints after each batch so a retry resumes) → `summarize` (per-wallet counts, fails
 if any wallet did not finish).
 
@@ -27,7 +27,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from airflow.sdk import Param, TriggerRule, dag, task
+from airflow.sdk import Param, TriggerRule, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
 
 from clob_pipeline.config import CLICKHOUSE_POOL, STAGING_FILLS_TABLE, STAGING_PROXY_TABLE
@@ -63,6 +63,14 @@ from clob_pipeline.fills.params import LOOKBACK_DAYS, SOURCES, WALLET_PATTERN
             enum=list(SOURCES),
             title="Source",
             description="data_api (public, any wallet) or clob (L2 key owner's trades only).",
+        ),
+        "wallets_per_task": Param(
+            20,
+            type="integer",
+            minimum=1,
+            maximum=1000,
+            title="Wallets per load task",
+            description="Wallets one mapped task loads at once (their requests run concurrently within the rate limit).",
         ),
     },
 )
@@ -123,10 +131,17 @@ def clob_backfill() -> None:
                 "'wallets' Param is empty. "
                 "Run pm_proxy_discovery first, or trigger again with wallets=[...]."
             )
-        print(f"listed {len(pairs)} wallets ({sum(w != e for w, e in pairs)} proxy-separated)")
+        size = int(get_current_context()["params"]["wallets_per_task"])
+        batches = [pairs[i : i + size] for i in range(0, len(pairs), size)]
+        print(f"listed {len(pairs)} wallets ({sum(w != e for w, e in pairs)} proxy-separated) in {len(batches)} load tasks")
         return [
-            {"wallet": w, "user_eoa": e, "start_s": plan["start_s"], "end_s": plan["end_s"], "source": plan["source"]}
-            for w, e in pairs
+            {
+                "wallets": [{"wallet": w, "user_eoa": e} for w, e in batch],
+                "start_s": plan["start_s"],
+                "end_s": plan["end_s"],
+                "source": plan["source"],
+            }
+            for batch in batches
         ]
 
     @task(pool=CLICKHOUSE_POOL, trigger_rule=TriggerRule.ALL_DONE)
@@ -137,7 +152,7 @@ def clob_backfill() -> None:
         from clob_pipeline.run_state import fail_if_run_failed
 
         started = time.monotonic()
-        wallets = [kw["wallet"] for kw in wallet_kwargs or []]
+        wallets = [item["wallet"] for kw in wallet_kwargs or [] for item in kw["wallets"]]
         with ClickHouseHook() as ch:
             done = {
                 r["wallet"]: r
