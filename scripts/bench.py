@@ -6,11 +6,20 @@
 2. 20,000 fills over 20 wallets through the real DAG (``airflow dags test clob_backfill``)
    against the emulator at the published Data API rate limit (goal < 30 s).
 3. Peak RSS of that DAG process for one wallet with 10k and with 1M fills (goal: growth < 100 MB).
-4. Fetching at the rate limit (``bench_fetch.py``): the concurrent fetch driver over real HTTP at
-   150 ms latency, 60 wallets x 3,000 fills and 1,000 wallets with nothing new (goal: >= 0.8 of
-   the limit, 0 responses 429), and 2 and 8 processes sharing one budget (goal: <= 1.0).
+4. Fetching at the rate limit (``bench_fetch.py``): the concurrent fetch driver with the loader's
+   ``DataApiPager`` over real HTTP at 150 ms latency, 60 wallets x 3,000 fills and 1,000 wallets
+   with nothing new (goal: >= 0.8 of the limit, 0 responses 429), and 2 and 8 processes sharing
+   one budget (goal: <= 1.0).
+5. The same two cases through the real DAGs (``airflow dags test``) at 150 ms emulator latency and
+   the published limit: ``clob_backfill`` over 60 wallets x 3,000 fills and a ``clob_incremental``
+   run over 1,000 wallets that finds nothing new (``wallets_per_task`` at its default in both).
+   Requests and 429s come from the emulator's ``/__emulator/stats``, polled every 0.1 s while the
+   DAG runs, which also gives the fetch span (first to last ``/trades`` request, +-0.1 s) and the
+   busiest 10 s window; the load tasks' own ``fetch:`` log lines give their summed fetch spans.
+   Goals: >= 0.8 of the limit, 0 responses 429.
 
-Options: ``--quick`` runs smaller sizes (for a smoke check); ``--only load|dag|incremental|rss|fetch``.
+Options: ``--quick`` runs smaller sizes (for a smoke check);
+``--only load|dag|incremental|rss|fetch|dagfetch``.
 """
 
 from __future__ import annotations
@@ -18,11 +27,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
+import threading
 import time
+from pathlib import Path
 
-from bench_fetch import bench_fetch_backfill, bench_fetch_incremental
+from bench_fetch import LATENCY_MS, LIMIT, WINDOW_S, bench_fetch_backfill, bench_fetch_incremental
 from local_env import BIN, ROOT, airflow_env, emulator, emulator_get, prepare_airflow
 
 BENCH = ROOT / ".data" / "bench"
@@ -113,25 +125,31 @@ def _descendants(pid: int) -> list[int]:
     return found
 
 
-def _run_dag(env: dict[str, str], conf: dict, dag_id: str = "clob_backfill") -> tuple[float, int, int]:
+def _run_dag(env: dict[str, str], conf: dict, dag_id: str = "clob_backfill", log: Path | None = None) -> tuple[float, int, int]:
     """Run a DAG with `airflow dags test` in a child process; return (seconds, peak RSS in MB, exit code).
 
     The peak is the largest ``VmHWM`` of the child and its descendants, polled while they run.
     (``ru_maxrss`` from ``wait4`` is not used: a child started with vfork/exec inherits the
     parent's high-water mark, so after the in-process load bench it reported the bench's own peak.)
+    ``log``: write the run's output there (default: discard it).
     """
-    started = time.monotonic()
-    proc = subprocess.Popen(
-        [str(BIN / "airflow"), "dags", "test", dag_id, "-c", json.dumps(conf)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    peak = 0
-    while proc.poll() is None:
-        peak = max([peak] + [_vm_hwm_mb(pid) for pid in _descendants(proc.pid)])
-        time.sleep(0.05)
-    return time.monotonic() - started, peak, proc.returncode
+    out = open(log, "wb") if log is not None else subprocess.DEVNULL  # noqa: SIM115 -- closed below
+    try:
+        started = time.monotonic()
+        proc = subprocess.Popen(
+            [str(BIN / "airflow"), "dags", "test", dag_id, "-c", json.dumps(conf)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT if log is not None else subprocess.DEVNULL,
+        )
+        peak = 0
+        while proc.poll() is None:
+            peak = max([peak] + [_vm_hwm_mb(pid) for pid in _descendants(proc.pid)])
+            time.sleep(0.05)
+        return time.monotonic() - started, peak, proc.returncode
+    finally:
+        if log is not None:
+            out.close()
 
 
 def _fresh_env(name: str, url: str) -> dict[str, str]:
@@ -210,10 +228,147 @@ def bench_rss(sizes: list[int]) -> None:
         print(f"[rss] growth {small:,} -> {large:,} fills: {peaks[large] - peaks[small]} MB (goal < 100 MB)")
 
 
+# --- DAG-level fetch at the rate limit (issue 13) ----------------------------------------------
+class _StatsSampler:
+    """Polls ``/__emulator/stats`` every ``interval_s`` on a thread: (time, /trades, 429) samples."""
+
+    def __init__(self, url: str, interval_s: float = 0.1) -> None:
+        self.url, self.interval_s = url, interval_s
+        self.samples: list[tuple[float, int, int]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+
+    def _sample(self) -> None:
+        try:
+            stats = emulator_get(self.url, "/__emulator/stats")
+        except OSError:
+            return
+        self.samples.append((time.monotonic(), int(stats.get("/trades", 0)), int(stats.get("429", 0))))
+
+    def _poll(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            self._sample()
+
+    def __enter__(self) -> _StatsSampler:
+        self._sample()  # the baseline, before the DAG starts
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._sample()  # the final counts
+
+    def numbers(self) -> dict[str, float]:
+        """Requests and 429s since the baseline, the span from the last sample before the first
+        request to the first sample after the last one, and the busiest ``WINDOW_S`` seconds."""
+        samples = self.samples
+        base_t, base_n, base_429 = samples[0]
+        last_n, last_429 = samples[-1][1], samples[-1][2]
+        changed = [i for i in range(1, len(samples)) if samples[i][1] != samples[i - 1][1]]
+        span = samples[changed[-1]][0] - samples[changed[0] - 1][0] if changed else 0.0
+        busiest, lo = 0, 0
+        for t, n, _ in samples:
+            while t - samples[lo][0] > WINDOW_S:
+                lo += 1
+            busiest = max(busiest, n - samples[lo][1])
+        return {"requests": last_n - base_n, "429": last_429 - base_429, "span_s": span, "busiest": busiest}
+
+
+_FETCH_LINE = re.compile(
+    r"fetch: fetched (?P<wallets>\d+) wallets \((?P<failed>\d+) failed\): (?P<requests>\d+) requests "
+    r"\((?P<attempts>\d+) HTTP attempts, (?P<r429>\d+) answered 429\), \d+ pages in (?P<span>[\d.]+)s.*?"
+    r"in-flight peak (?P<peak>\d+); waited (?P<wait>[\d.]+)s for the rate limiter"
+)
+
+
+def _fetch_lines(log: Path) -> list[dict[str, float]]:
+    """The load tasks' ``fetch:`` summary lines in a ``dags test`` output (one per task)."""
+    text = log.read_text(errors="replace") if log.exists() else ""
+    return [{k: float(v) for k, v in m.groupdict().items()} for m in _FETCH_LINE.finditer(text)]
+
+
+def _limit_use(requests: float, seconds: float) -> float:
+    return requests / seconds / (LIMIT / WINDOW_S) if seconds > 0 else 0.0
+
+
+def _report_dag_fetch(label: str, seconds: float, code: int, sampled: dict[str, float], log: Path) -> None:
+    tasks = _fetch_lines(log)
+    print(
+        f"[dagfetch] {label}: exit {code}, run {seconds:.1f}s; {sampled['requests']:.0f} /trades requests "
+        f"(emulator stats, incl. one served-size probe per load task); fetch span {sampled['span_s']:.1f}s "
+        f"(first to last /trades request); rate-limit use = requests/s over the span / {LIMIT // WINDOW_S:.0f}/s: "
+        f"{_limit_use(sampled['requests'], sampled['span_s']):.2f} (goal >= 0.8), over the whole run "
+        f"{_limit_use(sampled['requests'], seconds):.2f}; busiest 10 s window {sampled['busiest']:.0f}/{LIMIT}; "
+        f"{sampled['429']:.0f} responses 429 (goal 0)",
+        flush=True,
+    )
+    if tasks:
+        fetch_s = sum(t["span"] for t in tasks)
+        attempts = sum(t["attempts"] for t in tasks)
+        print(
+            f"[dagfetch]   {len(tasks)} load tasks (their `fetch:` log lines): {attempts:.0f} HTTP attempts in "
+            f"{fetch_s:.1f}s of fetching summed over tasks = {_limit_use(attempts, fetch_s):.2f} of the limit; "
+            f"spans {[round(t['span'], 1) for t in tasks]}, in-flight peaks {[int(t['peak']) for t in tasks]}, "
+            f"limiter wait {sum(t['wait'] for t in tasks):.1f}s, wallets failed {sum(t['failed'] for t in tasks):.0f}",
+            flush=True,
+        )
+    else:
+        print(f"[dagfetch]   no `fetch:` summary line found in {log}", flush=True)
+
+
+def _fetch_env(name: str, url: str, fresh: bool = True) -> dict[str, str]:
+    """``_fresh_env`` (or the same chDB folder kept) with a rate-limiter folder of its own."""
+    env = _fresh_env(name, url) if fresh else airflow_env(BENCH / "airflow", BENCH / f"chdb-{name}", url)
+    env["CLOB_PIPELINE_RETRIES"] = "0"
+    rate_dir = BENCH / f"rate-{name}-{'first' if fresh else 'again'}"
+    shutil.rmtree(rate_dir, ignore_errors=True)
+    env["CLOB_PIPELINE_RATE_LIMIT_DIR"] = str(rate_dir)
+    return env
+
+
+def bench_dag_fetch_backfill(wallets: int, fills: int) -> None:
+    """``clob_backfill`` (lookback all, ``wallets_per_task`` default) at 150 ms latency and the published limit."""
+    opts = {"wallets": wallets, "fills_per_wallet": fills, "late_fraction": 0, "rate_scale": 1, "latency_ms": LATENCY_MS}
+    with emulator(BENCH / "emu-dagfetch", **opts) as url:
+        env = _fetch_env("dagfetch", url)
+        prepare_airflow(env)
+        wallet_list = [u["proxy_wallet"] for u in emulator_get(url, "/__emulator/dataset")["users"]]
+        log = BENCH / "dagfetch-backfill.log"
+        with _StatsSampler(url) as sampler:
+            seconds, _, code = _run_dag(env, {"lookback": "all", "wallets": wallet_list}, "clob_backfill", log)
+    label = f"clob_backfill {wallets} wallets x {fills:,} fills, {LATENCY_MS} ms latency, published limit"
+    _report_dag_fetch(label, seconds, code, sampler.numbers(), log)
+
+
+def bench_dag_fetch_incremental(wallets: int) -> None:
+    """A ``clob_incremental`` run that finds nothing new for ``wallets`` wallets, at 150 ms latency
+    and the published limit. The first run (which loads every wallet) goes to an emulator with the
+    same data set and no latency or limit, so only the measured run waits on them."""
+    anchor = int(time.time()) // 3600 * 3600
+    opts = {"wallets": wallets, "fills_per_wallet": 20, "late_fraction": 0, "anchor": anchor}
+    with emulator(BENCH / "emu-dagfetch-inc-load", **opts, rate_scale=0) as url:
+        env = _fetch_env("dagfetch-inc", url)
+        prepare_airflow(env)
+        users = emulator_get(url, "/__emulator/dataset")["users"]
+        _seed_mapping(env, users)
+        first_s, _, first_code = _run_dag(env, {}, "clob_incremental", BENCH / "dagfetch-inc-first.log")
+    with emulator(BENCH / "emu-dagfetch-inc", **opts, rate_scale=1, latency_ms=LATENCY_MS) as url:
+        env = _fetch_env("dagfetch-inc", url, fresh=False)
+        log = BENCH / "dagfetch-incremental.log"
+        with _StatsSampler(url) as sampler:
+            seconds, _, code = _run_dag(env, {}, "clob_incremental", log)
+    label = (
+        f"clob_incremental {len(users)} wallets, nothing new, {LATENCY_MS} ms latency, published limit "
+        f"(first run, loading, without latency: {first_s:.1f}s, exit {first_code})"
+    )
+    _report_dag_fetch(label, seconds, code, sampler.numbers(), log)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--only", choices=["load", "dag", "incremental", "rss", "fetch"])
+    parser.add_argument("--only", choices=["load", "dag", "incremental", "rss", "fetch", "dagfetch"])
     args = parser.parse_args()
     BENCH.mkdir(parents=True, exist_ok=True)
     if args.only in (None, "load"):
@@ -225,8 +380,11 @@ def main() -> int:
     if args.only in (None, "rss"):
         bench_rss([10_000, 100_000] if args.quick else [10_000, 1_000_000])
     if args.only in (None, "fetch"):
-        bench_fetch_backfill(BENCH)
+        bench_fetch_backfill(BENCH, *((16, 1500) if args.quick else (60, 3000)))
         bench_fetch_incremental(BENCH, 200 if args.quick else 1000)
+    if args.only in (None, "dagfetch"):
+        bench_dag_fetch_backfill(*((30, 600) if args.quick else (60, 3000)))
+        bench_dag_fetch_incremental(60 if args.quick else 1000)
     return 0
 
 

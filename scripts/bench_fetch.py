@@ -9,8 +9,9 @@ The emulator answers every request after 150 ms and enforces the Data API ``/tra
 - 2 and 8 processes fetching at once, each with its own hook and driver, sharing the host's
   limiter state: what they send together against the limit (goal <= 1.0, 0 responses 429).
 
-The pager here is ``OffsetPagerStandIn``: a minimal offset pager for Data API ``/trades``, a
-stand-in until the loader's pagers (``fills/pagers.py``, issue 12) land; replace it with them.
+The pagers are the loader's own: ``fills/pagers.DataApiPager`` (complete-second paging) with the
+hook's page size and the served page size the hook learns once (``served_page_size()``: one
+market-wide ``/trades`` request per hook, sent before the measured span and printed apart).
 """
 
 from __future__ import annotations
@@ -23,41 +24,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from local_env import BIN, ROOT, emulator, emulator_get
 
 LATENCY_MS = 150
 LIMIT, WINDOW_S = 200, 10.0  # published Data API /trades limit
-PAGE = 1000
-
-
-class ApiRequest(NamedTuple):
-    endpoint: str
-    params: dict[str, Any]
-
-
-class Fed(NamedTuple):
-    rows: list[dict[str, Any]]
-    resume: str
-
-
-class OffsetPagerStandIn:
-    """STAND-IN (replace with the issue-12 pagers): ``/trades`` newest first by offset; an empty page ends."""
-
-    def __init__(self, wallet: str, start_s: int) -> None:
-        self.wallet, self.start_s, self.offset, self.done = wallet, start_s, 0, False
-
-    def next_request(self) -> ApiRequest | None:
-        if self.done:
-            return None
-        params = {"user": self.wallet, "takerOnly": "false", "start": self.start_s, "limit": PAGE, "offset": self.offset}
-        return ApiRequest("/trades", params)
-
-    def feed(self, body: Any) -> Fed:
-        self.done = not body
-        self.offset += len(body)
-        return Fed(body, str(self.offset))
 
 
 def _use_connection(url: str, rate_dir: Path, shared: bool = True) -> None:
@@ -67,12 +39,22 @@ def _use_connection(url: str, rate_dir: Path, shared: bool = True) -> None:
     os.environ["AIRFLOW_CONN_POLYMARKET_DATA_API"] = json.dumps({"conn_type": "http", "host": url, "extra": extra})
 
 
-def fetch(wallets: list[str], start_s: int) -> dict[str, Any]:
-    """Drive the stand-in pagers for ``wallets`` through the hook; numbers and response times."""
-    from clob_pipeline.fills.fetch_driver import FetchDriver, FetchedPage, WalletEnd
+def data_api_hook() -> tuple[Any, int]:
+    """The Data API hook as a load task builds it, and the served page size it learns (one request)."""
     from clob_pipeline.hooks.polymarket import PolymarketDataApiHook
 
     hook = PolymarketDataApiHook()
+    return hook, hook.served_page_size()
+
+
+def fetch(hook: Any, served: int, wallets: list[str], start_s: int, upper_s: int | None = None) -> dict[str, Any]:
+    """Drive a ``DataApiPager`` per wallet (window ``start_s..upper_s``, default now) through the
+    hook and the fetch driver, as the loader does; numbers and response times."""
+    from clob_pipeline.fills.fetch_driver import FetchDriver, FetchedPage, WalletEnd
+    from clob_pipeline.fills.pagers import DataApiPager
+
+    upper = int(time.time()) if upper_s is None else upper_s
+    pagers = {w: DataApiPager(w, start_s, upper, hook.page_size, served) for w in wallets}
     answered: list[float] = []
     get_json = hook.get_json
 
@@ -84,14 +66,28 @@ def fetch(wallets: list[str], start_s: int) -> dict[str, Any]:
     hook.get_json = timed_get_json  # type: ignore[method-assign]
     driver = FetchDriver(hook, max_in_flight=hook.max_in_flight)
     rows = failed = 0
-    for event in driver.run({w: OffsetPagerStandIn(w, start_s) for w in wallets}):
-        if isinstance(event, FetchedPage):
-            rows += len(event.fed.rows)
-        elif isinstance(event, WalletEnd) and event.error is not None:
-            failed += 1
-            print(f"[fetch] wallet {event.wallet} failed: {event.error}", flush=True)
-    hook.close()
-    return {"rows": rows, "failed": failed, "answered": answered, "summary": driver.stats.summary(), **driver.stats.__dict__}
+    per_wallet: list[int] = []
+    try:
+        for event in driver.run(pagers):
+            if isinstance(event, FetchedPage):
+                rows += len(event.fed.rows)
+            elif isinstance(event, WalletEnd):
+                per_wallet.append(event.requests)
+                if event.error is not None:
+                    failed += 1
+                    print(f"[fetch] wallet {event.wallet} failed: {event.error!r}", flush=True)
+    finally:
+        hook.get_json = get_json  # type: ignore[method-assign]
+    return {
+        "rows": rows,
+        "failed": failed,
+        "answered": answered,
+        "served": served,
+        "page_size": hook.page_size,
+        "per_wallet": [min(per_wallet, default=0), max(per_wallet, default=0)],
+        "summary": driver.stats.summary(),
+        **driver.stats.__dict__,
+    }
 
 
 def _busiest_window(times: list[float]) -> int:
@@ -116,6 +112,12 @@ def _report(label: str, result: dict[str, Any], http_429: int) -> None:
         f"in-flight peak {result['in_flight_peak']}, {result['failed']} wallets failed",
         flush=True,
     )
+    low, high = result["per_wallet"]
+    print(
+        f"[fetch]   DataApiPager: limit={result['page_size']}, served page size {result['served'] or 'unknown'} "
+        f"(learned by 1 probe request before the span, not counted above); requests per wallet {low}..{high}",
+        flush=True,
+    )
     print(f"[fetch]   driver: {result['summary']}", flush=True)
 
 
@@ -123,8 +125,12 @@ def _run_one(url: str, wallets: list[str], start_s: int, label: str) -> None:
     rate_dir = Path(tempfile.mkdtemp(prefix="bench-rate-"))
     try:
         _use_connection(url, rate_dir)
+        hook, served = data_api_hook()
         before = emulator_get(url, "/__emulator/stats").get("429", 0)
-        result = fetch(wallets, start_s)
+        try:
+            result = fetch(hook, served, wallets, start_s)
+        finally:
+            hook.close()
         _report(label, result, emulator_get(url, "/__emulator/stats").get("429", 0) - before)
     finally:
         shutil.rmtree(rate_dir, ignore_errors=True)
@@ -141,11 +147,14 @@ def bench_fetch_backfill(bench: Path, wallets: int = 60, fills: int = 3000) -> N
 
 
 def bench_fetch_incremental(bench: Path, wallets: int = 1000) -> None:
+    """Every wallet's window starts just after its newest fill (none is newer than ``anchor - 60``):
+    one request each, answered empty."""
     opts = {"wallets": wallets, "fills_per_wallet": 5, "late_fraction": 0, "rate_scale": 1, "latency_ms": LATENCY_MS}
     with emulator(bench / "emu-fetch-inc", **opts) as url:
-        users = [u["proxy_wallet"] for u in emulator_get(url, "/__emulator/dataset")["users"]]
-        newer_than_all = int(time.time()) + 86_400
-        _run_one(url, users, newer_than_all, f"incremental {wallets} wallets, nothing new, {LATENCY_MS} ms latency")
+        dataset = emulator_get(url, "/__emulator/dataset")
+        users = [u["proxy_wallet"] for u in dataset["users"]]
+        after_newest = int(dataset["anchor_s"]) - 59
+        _run_one(url, users, after_newest, f"incremental {wallets} wallets, nothing new, {LATENCY_MS} ms latency")
 
 
 def _post(url: str, path: str) -> None:
@@ -185,25 +194,31 @@ def bench_fetch_processes(url: str, wallets: list[str], processes: int, bench: P
         f"[fetch] {processes} processes at once, {mode}: {requests} requests together in {span:.1f}s, "
         f"busiest 10 s window {_busiest_window(answered)}/{LIMIT} = {_busiest_window(answered) / LIMIT:.2f} of the limit "
         f"(goal <= 1.0), requests/s over the span / limit {_use(requests, span):.2f}, {http_429} responses 429, "
-        f"in-flight peaks {[r['in_flight_peak'] for r in results]}, exit codes {codes}",
+        f"in-flight peaks {[r['in_flight_peak'] for r in results]}, exit codes {codes} "
+        f"(plus {processes} served-size probes, one per process, before the start line)",
         flush=True,
     )
     shutil.rmtree(work, ignore_errors=True)
 
 
 def _worker(url: str, rate_dir: str, work: str, index: str, shared: str) -> int:
-    """One "load task": import, say ready, wait for go, fetch its wallets, write the numbers."""
+    """One "load task": import, learn the served page size, say ready, wait for go, fetch its
+    wallets, write the numbers."""
     folder = Path(work)
     _use_connection(url, Path(rate_dir), shared == "1")
     import clob_pipeline.fills.fetch_driver  # noqa: F401 -- imports before the start line
-    import clob_pipeline.hooks.polymarket  # noqa: F401
+    import clob_pipeline.fills.pagers  # noqa: F401
 
     wallets = json.loads((folder / f"wallets{index}.json").read_text())
+    hook, served = data_api_hook()  # the served-size probe, as each load task sends it, before the start line
     (folder / f"ready{index}").touch()
     while not (folder / "go").exists():
         time.sleep(0.01)
     started = time.time()
-    result = fetch(wallets, 1)
+    try:
+        result = fetch(hook, served, wallets, 1)
+    finally:
+        hook.close()
     (folder / f"result{index}.json").write_text(json.dumps({**result, "started": started}, default=str))
     return 0
 
