@@ -58,7 +58,7 @@ def test_promote_ingest_promote_again_and_roll_back(staged, run_dag):
     assert after["clob_fills_v2"] == (0, 0) and after["clob_fills_old"] is None  # moved (staging re-created empty); no backup yet
     assert live_tables() == PRODUCTION and not pause_held()
     journal = ch_rows("SELECT seq, action, state FROM {db:Identifier}.promotion_journal FINAL ORDER BY seq")
-    assert journal == [(1, "rename", "done"), (2, "rename", "done")]
+    assert journal == [(1, "rename", "done"), (2, "rename", "done"), (3, "finish", "done")]
 
     refused = run_dag("clob_rollback", {})  # production exists but no *_old yet
     assert refused.state == DagRunState.FAILED
