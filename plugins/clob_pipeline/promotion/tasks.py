@@ -15,12 +15,21 @@ from clob_pipeline.promotion.journal import DAG_OF_OPERATION
 
 
 def dag_run_state(ti: Any, run_id: str, dag_ids: tuple[str, ...] = tuple(DAG_OF_OPERATION.values())) -> str | None:
-    """Airflow's own record of ``run_id`` (a run of one of ``dag_ids``): its state, or None if no such run."""
+    """Airflow's own record of ``run_id`` (a run of one of ``dag_ids``): its state, or None if no such run.
+
+    A missing run comes back as a 404: an ``AirflowRuntimeError`` from a worker's supervisor, the
+    API client's ``ServerResponseError`` itself when the task runs in-process (``dags test``).
+    """
+    from airflow.sdk.api.client import ServerResponseError
     from airflow.sdk.exceptions import AirflowRuntimeError
 
     for dag_id in dag_ids:
         try:
             state = ti.get_dagrun_state(dag_id=dag_id, run_id=run_id)
+        except ServerResponseError as exc:
+            if exc.response.status_code == 404:
+                continue
+            raise
         except AirflowRuntimeError as exc:
             if "not_found" in str(exc) or "404" in str(exc):
                 continue
