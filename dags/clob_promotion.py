@@ -37,16 +37,8 @@ from clob_pipeline.config import CLICKHOUSE_POOL, STAGING_FILLS_TABLE, STAGING_P
 from clob_pipeline.dag_defaults import DAG_ARGS
 from clob_pipeline.dag_parts import ensure_schema_task
 from clob_pipeline.operators.clickhouse_check import ClickHouseCheckOperator
+from clob_pipeline.promotion import tasks as swap_tasks
 from clob_pipeline.promotion.checks import PROMOTION_CHECKS
-from clob_pipeline.promotion.tasks import (
-    dry_run_gate_task,
-    finish_unfinished_task,
-    pause_ingestion_task,
-    plan_task,
-    resume_ingestion_task,
-    swap_task,
-    verify_task,
-)
 
 
 @dag(
@@ -75,8 +67,8 @@ def clob_promotion() -> None:
         "min_date": "{{ params.min_date }}",
         "max_future_skew_s": "{{ params.max_future_skew_minutes * 60 }}",
     }
-    pause = pause_ingestion_task("promote")
-    finished = finish_unfinished_task("promote")
+    pause = swap_tasks.pause_ingestion_task("promote")
+    finished = swap_tasks.finish_unfinished_task("promote")
     checks = [
         ClickHouseCheckOperator(
             task_id=spec.task_id,
@@ -88,11 +80,11 @@ def clob_promotion() -> None:
         )
         for spec in PROMOTION_CHECKS
     ]
-    plan = plan_task("promote")
-    swap = swap_task("promote", plan)
-    verify = verify_task(plan)
-    resume = resume_ingestion_task(pause)
-    chain(ensure_schema_task(), pause, finished, checks, plan, dry_run_gate_task(), swap, verify, resume)
+    plan = swap_tasks.plan_task("promote")
+    swap = swap_tasks.swap_task("promote", plan)
+    verify = swap_tasks.verify_task(plan)
+    resume = swap_tasks.resume_ingestion_task(pause)
+    chain(ensure_schema_task(), pause, finished, checks, plan, swap_tasks.dry_run_gate_task(), swap, verify, resume)
 
 
 clob_promotion()

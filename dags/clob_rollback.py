@@ -23,15 +23,7 @@ from airflow.sdk import Param, chain, dag
 
 from clob_pipeline.dag_defaults import DAG_ARGS
 from clob_pipeline.dag_parts import ensure_schema_task
-from clob_pipeline.promotion.tasks import (
-    dry_run_gate_task,
-    finish_unfinished_task,
-    pause_ingestion_task,
-    plan_task,
-    resume_ingestion_task,
-    swap_task,
-    verify_task,
-)
+from clob_pipeline.promotion import tasks as swap_tasks
 
 
 @dag(
@@ -45,13 +37,13 @@ from clob_pipeline.promotion.tasks import (
     },
 )
 def clob_rollback() -> None:
-    pause = pause_ingestion_task("rollback")
-    finished = finish_unfinished_task("rollback")
-    plan = plan_task("rollback")
-    swap = swap_task("rollback", plan)
-    verify = verify_task(plan)
-    resume = resume_ingestion_task(pause)
-    chain(ensure_schema_task(), pause, finished, plan, dry_run_gate_task(), swap, verify, resume)
+    pause = swap_tasks.pause_ingestion_task("rollback")
+    finished = swap_tasks.finish_unfinished_task("rollback")
+    plan = swap_tasks.plan_task("rollback")
+    swap = swap_tasks.swap_task("rollback", plan)
+    verify = swap_tasks.verify_task(plan)
+    resume = swap_tasks.resume_ingestion_task(pause)
+    chain(ensure_schema_task(), pause, finished, plan, swap_tasks.dry_run_gate_task(), swap, verify, resume)
 
 
 clob_rollback()

@@ -277,3 +277,18 @@ def test_a_live_run_is_never_taken_over_and_a_tampered_operation_is_reversed(dat
     assert after["clob_fills_v2"] == before["clob_fills_v2"] and after["clob_fills_old"] == before["clob_fills_old"]
     with ClickHouseHook() as ch:
         assert unfinished_operations(ch) == []
+
+
+def test_tables_changed_by_hand_after_a_crash_stop_the_recovery_for_a_person(database):
+    from clob_pipeline.promotion.swap import NeedsPersonError
+
+    with ClickHouseHook() as ch:
+        build(ch, SCENARIOS["promote"][1])
+        with pytest.raises(Crash):
+            FailingSwap(ch, "crashed", "promote", fail_at=2, error=Crash()).run()
+        ch.run_statements("DROP TABLE {db:Identifier}.pm_user_proxy_wallets SYNC")  # someone "cleans up"
+        left = snapshot(ch)
+        with pytest.raises(NeedsPersonError, match="CRITICAL: promote crashed .* changed by hand"):
+            finish_unfinished(ch, "new-run", lambda op: "failed")
+        assert snapshot(ch) == left  # nothing touched
+        assert [u.op_id for u in unfinished_operations(ch)] == ["crashed"]

@@ -14,7 +14,7 @@ from clob_pipeline.config import CLICKHOUSE_CONN_ID
 from clob_pipeline.hooks.clickhouse import ClickHouseHook
 from clob_pipeline.promotion.live import held_pause
 from clob_pipeline.promotion.plan import TABLE_SETS
-from clob_pipeline.promotion.swap import JournaledSwap, SwapFailedError, SwapRefusedError, table_rows
+from clob_pipeline.promotion.swap import JournaledSwap, NeedsPersonError, SwapFailedError, SwapRefusedError, table_rows
 
 
 class ClickHouseTableSwapOperator(BaseOperator):
@@ -72,7 +72,7 @@ class ClickHouseTableSwapOperator(BaseOperator):
                     before_new_attempt=unchanged_since_validation,
                     validated={role: item["rows"] for role, item in incoming.items()},
                 )
-            except SwapRefusedError as exc:
+            except (SwapRefusedError, NeedsPersonError) as exc:  # retrying cannot help
                 raise AirflowFailException(str(exc)) from exc
             except SwapFailedError as exc:
                 self.log.error("%s", exc)

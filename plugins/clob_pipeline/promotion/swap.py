@@ -54,6 +54,10 @@ class SwapFailedError(Exception):
     """A step failed; the message says what state the tables are in and what to do."""
 
 
+class NeedsPersonError(SwapFailedError):
+    """The tables no longer match the journal (changed by hand): no retry can help."""
+
+
 class OperationAliveError(Exception):
     """An unfinished operation belongs to a run Airflow still runs: only that run may finish it."""
 
@@ -197,7 +201,7 @@ class JournaledSwap:
         catalog = table_catalog(self.ch)
         done = position(steps, uuids, catalog)
         if done is None:
-            raise SwapFailedError(
+            raise NeedsPersonError(
                 f"CRITICAL: {self.operation} {self.op_id} attempt {self.attempt} is unfinished and the catalog "
                 f"({catalog}) matches no point of its journal: tables were changed by hand. Nothing was changed now. "
                 "Compare with SELECT * FROM promotion_journal FINAL WHERE op_id = "
@@ -252,7 +256,7 @@ class JournaledSwap:
             if inverse.action == "rename" and inverse.table_b in catalog:
                 # ensure_schema re-created staging under the name the rename gives back: drop it if empty.
                 if table_rows(self.ch, inverse.table_b):
-                    raise SwapFailedError(
+                    raise NeedsPersonError(
                         f"CRITICAL: cannot reverse {step.describe()} of {self.operation} {self.op_id}: "
                         f"{inverse.table_b} exists again and holds rows. Move it aside by hand, then trigger again."
                     )
@@ -377,6 +381,7 @@ def finish_unfinished(ch: ClickHouseHook, run_id: str, run_state: Callable[[Unfi
 
 __all__ = [
     "JournaledSwap",
+    "NeedsPersonError",
     "OperationAliveError",
     "Recovered",
     "SwapFailedError",

@@ -67,14 +67,14 @@ def finish_unfinished_task(operation: str) -> Any:
         """Before this run checks or plans anything: finish forward, or reverse, every operation some
         run left half done (a worker died mid-swap), unless Airflow says that run is still alive."""
         from clob_pipeline.hooks.clickhouse import ClickHouseHook
-        from clob_pipeline.promotion.swap import OperationAliveError
+        from clob_pipeline.promotion.swap import NeedsPersonError, OperationAliveError
         from clob_pipeline.promotion.swap import finish_unfinished as take_over
 
         ti = context["ti"]
         with ClickHouseHook() as ch:
             try:
                 recovered = take_over(ch, context["run_id"], lambda op: dag_run_state(ti, op.op_id, (op.dag_id,)))
-            except OperationAliveError as exc:
+            except (OperationAliveError, NeedsPersonError) as exc:  # retrying cannot help
                 raise AirflowFailException(f"cannot {operation}: {exc}") from exc
         for done in recovered:
             print(f"took over {done.describe()}")
