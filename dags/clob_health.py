@@ -12,6 +12,9 @@ and the next step:
 - `check_daily_fill_volume`: fills on the last complete UTC day vs the median of the 7 days before.
   A drop over `warn_drop_pct` (50 %) logs a WARNING line and succeeds; over `fail_drop_pct`
   (default 100 = never) it fails.
+- `check_no_unfinished_swap`: a promotion or rollback is unfinished in `promotion_journal` (a worker
+  died mid-swap) → fail, naming it. Readers may see one role promoted and the other not, and
+  ingestion stays paused, until a `clob_promotion` / `clob_rollback` run finishes or reverses it.
 
 A failing task posts to the `alerts_webhook` HTTP connection when it exists (skipped otherwise), as
 in every DAG of the bundle.
@@ -118,7 +121,18 @@ def clob_health() -> None:
         "and whether tracked wallets disappeared from the mapping; a quiet market can also explain it.",
         **common,
     )
-    live >> [fresh, mappings, volume]
+    swaps = ClickHouseCheckOperator(
+        task_id="check_no_unfinished_swap",
+        sql="health/unfinished_swaps.sql",
+        parameters={},
+        subject="promotion_journal",
+        next_step="A promotion or rollback stopped mid-swap (named above): readers may see one role promoted and "
+        "the other not, and ingestion is paused. Trigger the named DAG (clob_promotion or clob_rollback) now: its "
+        "finish_unfinished task finishes the swap forward, or reverses it, and logs which. If that run is still "
+        "running, let its swap_tables retry do it.",
+        **common,
+    )
+    live >> [fresh, mappings, volume, swaps]
     mappings >> record
 
 

@@ -3,34 +3,42 @@
 
 On-call runbook: README, "Promote and roll back".
 
-1. `pause_ingestion`: holds the ingestion pause (`pipeline_lock`), so `clob_incremental` skips its
-   runs and no loader writes between validation and swap.
-2. One check task per rule, each a SQL file in `include/sql/promotion/checks/`, failing with the
+1. `pause_ingestion` (setup): holds the ingestion pause (`pipeline_lock`), so `clob_incremental`
+   skips its runs and no loader writes between validation and swap. Takes over a pause whose run
+   Airflow no longer runs; refuses while that run is queued or running.
+2. `finish_unfinished`: an operation some run left half done (worker died mid-swap) is finished
+   forward when its validated tables are intact, else reversed, before anything is checked or
+   planned. Refuses while that run is alive. If it completed a promotion, there is nothing left to
+   do and the rest is skipped.
+3. One check task per rule, each a SQL file in `include/sql/promotion/checks/`, failing with the
    numbers and up to 10 offending rows: no duplicate `fill_id` (read with FINAL), no empty
    `condition_id`/`proxy_wallet`/`user_eoa`, timestamps between `min_date` and now, at least
    `min_wallets` wallets with fills, at least `min_proxy_mappings` proxy-separated mappings, per-wallet
    row counts equal to the loaders' ledger.
-3. `plan_promote`: prints the plan (tables, row counts, steps). With `dry_run` it stops here.
-4. `swap_tables` (only if every check passed): refuses if staging changed since it was validated;
+4. `plan_promote`: prints the plan (tables, row counts, steps). With `dry_run` it stops here.
+5. `swap_tables` (only if every check passed): refuses if staging changed since it was validated;
    then, journaled in `promotion_journal`, `EXCHANGE TABLES clob_fills_v2 AND clob_fills` (or RENAME
-   when there is no production yet) and the same for `pm_user_proxy_wallets`; the previous
-   production is kept as `*_old`. A failure between the two pairs reverses the first.
-   The live-table record (`live_tables`) then points ingestion at production.
-5. `verify_production`: production row counts equal the validated staging counts.
-6. `resume_ingestion` (always runs): releases the pause.
+   when there is no production yet) and, right after, the same for `pm_user_proxy_wallets`; the
+   previous production is kept as `*_old`. An error between the two pairs reverses the first; a
+   crash is finished (or reversed) by the task's retry. The last step points ingestion at
+   production (`live_tables`) and re-creates empty staging.
+6. `verify_production`: production row counts equal the validated staging counts.
+7. `resume_ingestion` (teardown of the pause: runs even when a task failed or the run was marked
+   failed): releases the pause.
 
 A refused promotion (a failed check or a dry run) leaves every table untouched.
 """
 
 from __future__ import annotations
 
-from airflow.sdk import Param, dag
+from airflow.sdk import Param, chain, dag
 
 from clob_pipeline.config import CLICKHOUSE_POOL, STAGING_FILLS_TABLE, STAGING_PROXY_TABLE
 from clob_pipeline.dag_defaults import DAG_ARGS
+from clob_pipeline.dag_parts import ensure_schema_task
 from clob_pipeline.operators.clickhouse_check import ClickHouseCheckOperator
+from clob_pipeline.promotion import tasks as swap_tasks
 from clob_pipeline.promotion.checks import PROMOTION_CHECKS
-from clob_pipeline.promotion.tasks import swap_flow
 
 
 @dag(
@@ -59,6 +67,8 @@ def clob_promotion() -> None:
         "min_date": "{{ params.min_date }}",
         "max_future_skew_s": "{{ params.max_future_skew_minutes * 60 }}",
     }
+    pause = swap_tasks.pause_ingestion_task("promote")
+    finished = swap_tasks.finish_unfinished_task("promote")
     checks = [
         ClickHouseCheckOperator(
             task_id=spec.task_id,
@@ -70,7 +80,11 @@ def clob_promotion() -> None:
         )
         for spec in PROMOTION_CHECKS
     ]
-    swap_flow("promote", checks)
+    plan = swap_tasks.plan_task("promote")
+    swap = swap_tasks.swap_task("promote", plan)
+    verify = swap_tasks.verify_task(plan)
+    resume = swap_tasks.resume_ingestion_task(pause)
+    chain(ensure_schema_task(), pause, finished, checks, plan, swap_tasks.dry_run_gate_task(), swap, verify, resume)
 
 
 clob_promotion()

@@ -5,7 +5,10 @@ On-call runbook: README, "Promote and roll back".
 
 Restores `clob_fills_old` / `pm_user_proxy_wallets_old` as production and moves the current
 production aside to `*_old` (so a second rollback re-does the promotion), with the same
-journaled `EXCHANGE TABLES` swap as `clob_promotion`, under the same ingestion pause.
+journaled `EXCHANGE TABLES` swap as `clob_promotion`, under the same ingestion pause:
+`pause_ingestion` (setup) -> `finish_unfinished` (a half-done operation is finished or reversed
+first; if it completed a rollback the rest is skipped) -> `plan_rollback` -> `unless_dry_run` ->
+`swap_tables` -> `verify_production` -> `resume_ingestion` (teardown).
 
 - Refuses, changing nothing, when there is no `*_old` backup (no promotion has replaced a
   production yet).
@@ -16,10 +19,11 @@ journaled `EXCHANGE TABLES` swap as `clob_promotion`, under the same ingestion p
 
 from __future__ import annotations
 
-from airflow.sdk import Param, dag
+from airflow.sdk import Param, chain, dag
 
 from clob_pipeline.dag_defaults import DAG_ARGS
-from clob_pipeline.promotion.tasks import swap_flow
+from clob_pipeline.dag_parts import ensure_schema_task
+from clob_pipeline.promotion import tasks as swap_tasks
 
 
 @dag(
@@ -33,7 +37,13 @@ from clob_pipeline.promotion.tasks import swap_flow
     },
 )
 def clob_rollback() -> None:
-    swap_flow("rollback")
+    pause = swap_tasks.pause_ingestion_task("rollback")
+    finished = swap_tasks.finish_unfinished_task("rollback")
+    plan = swap_tasks.plan_task("rollback")
+    swap = swap_tasks.swap_task("rollback", plan)
+    verify = swap_tasks.verify_task(plan)
+    resume = swap_tasks.resume_ingestion_task(pause)
+    chain(ensure_schema_task(), pause, finished, plan, swap_tasks.dry_run_gate_task(), swap, verify, resume)
 
 
 clob_rollback()

@@ -25,8 +25,6 @@ NO_CLICKHOUSE = {
     ("clob_backfill", "plan_backfill"),
     ("clob_promotion", "unless_dry_run"),
     ("clob_rollback", "unless_dry_run"),
-    ("clob_promotion", "run_outcome"),
-    ("clob_rollback", "run_outcome"),
     ("pm_proxy_discovery", "resolve_wallets"),
 }
 

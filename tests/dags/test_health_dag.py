@@ -8,7 +8,7 @@ from seeding import task_states
 
 from clob_pipeline.hooks.clickhouse import ClickHouseHook
 
-CHECKS = ("check_fills_fresh", "check_mapping_count", "check_daily_fill_volume")
+CHECKS = ("check_fills_fresh", "check_mapping_count", "check_daily_fill_volume", "check_no_unfinished_swap")
 
 
 def seed(days: dict[int, int], ingested_hours_ago: float = 1, mappings: int = 6) -> None:

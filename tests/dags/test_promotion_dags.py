@@ -58,7 +58,7 @@ def test_promote_ingest_promote_again_and_roll_back(staged, run_dag):
     assert after["clob_fills_v2"] == (0, 0) and after["clob_fills_old"] is None  # moved (staging re-created empty); no backup yet
     assert live_tables() == PRODUCTION and not pause_held()
     journal = ch_rows("SELECT seq, action, state FROM {db:Identifier}.promotion_journal FINAL ORDER BY seq")
-    assert journal == [(1, "rename", "done"), (2, "rename", "done")]
+    assert journal == [(1, "rename", "done"), (2, "rename", "done"), (3, "finish", "done")]
 
     refused = run_dag("clob_rollback", {})  # production exists but no *_old yet
     assert refused.state == DagRunState.FAILED
@@ -166,3 +166,77 @@ def test_ingestion_skips_while_a_promotion_holds_the_pause(staged, run_dag):
         assert release_pause(ch, "manual__promotion-under-test")
     assert run_dag("clob_incremental", {}).state == DagRunState.SUCCESS
     assert stored_fills() == expected_fills(emu, emu.dataset.wallets)
+
+
+class Crash(BaseException):
+    """Stands for the worker dying mid-swap: not an Exception, so the executor reverses nothing."""
+
+
+def crash_at_step(monkeypatch, seq: int, times: int) -> list[int]:
+    """Make the swap die just before its step ``seq``, the first ``times`` times it gets there."""
+    from clob_pipeline.promotion.swap import JournaledSwap
+
+    crashes: list[int] = []
+    real = JournaledSwap._execute
+
+    def execute(self, step) -> None:
+        if step.seq == seq and len(crashes) < times:
+            crashes.append(seq)
+            raise Crash()
+        real(self, step)
+
+    monkeypatch.setattr(JournaledSwap, "_execute", execute)
+    return crashes
+
+
+def unfinished() -> list[tuple]:
+    return ch_rows("SELECT op_id, operation FROM {db:Identifier}.promotion_journal FINAL WHERE state = 'started'")
+
+
+def test_a_swap_killed_between_the_two_renames_is_finished_by_its_own_retry(staged, run_dag, monkeypatch, capfd):
+    before = checksums()
+    crashes = crash_at_step(monkeypatch, seq=2, times=1)  # after RENAME clob_fills_v2 -> clob_fills
+    dr = run_dag("clob_promotion", {})
+    assert crashes == [2]
+    assert dr.state == DagRunState.SUCCESS, task_states(dr)
+    swap = next(ti for ti in dr.get_task_instances() if ti.task_id == "swap_tables")
+    assert swap.try_number == 2  # the retry resumed the journal without a person
+    after = checksums()
+    assert after["clob_fills"] == before["clob_fills_v2"] and after["pm_user_proxy_wallets"] == before["pm_user_proxy_wallets_v2"]
+    assert after["clob_fills_v2"] == after["pm_user_proxy_wallets_v2"] == (0, 0)
+    assert live_tables() == PRODUCTION and not pause_held() and unfinished() == []
+    out = capfd.readouterr()
+    assert "resumed from the journal and finished forward because validated tables intact" in out.out + out.err
+
+
+def test_a_new_run_takes_over_a_crashed_promotion_and_health_flags_it_until_then(staged, run_dag, monkeypatch, capfd):
+    from clob_pipeline.hooks.clickhouse import ClickHouseHook
+    from clob_pipeline.promotion.live import hold_pause
+
+    before = checksums()
+    crash_at_step(monkeypatch, seq=2, times=2)  # the run and its retry both die between the two renames (only they)
+    crashed = run_dag("clob_promotion", {})
+    assert crashed.state == DagRunState.FAILED and task_states(crashed)["swap_tables"] == "failed"
+    assert task_states(crashed)["resume_ingestion"] == "success"  # the teardown ran
+    mixed = checksums()
+    assert mixed["clob_fills"] == before["clob_fills_v2"] and mixed["pm_user_proxy_wallets"] is None  # mixed roles
+    assert unfinished() == [(crashed.run_id, "promote")] * len(unfinished())
+
+    health = run_dag("clob_health", {})
+    assert health.state == DagRunState.FAILED and task_states(health)["check_no_unfinished_swap"] == "failed"
+    assert f"promote {crashed.run_id}" in capfd.readouterr().out
+
+    # A pause left by a run Airflow does not know is taken over, with a warning.
+    with ClickHouseHook() as ch:
+        hold_pause(ch, "manual__ghost", "test")
+    new = run_dag("clob_promotion", {})
+    out = capfd.readouterr().out
+    assert new.state == DagRunState.SUCCESS, (task_states(new), out[-4000:])
+    assert task_states(new)["finish_unfinished"] == "skipped" and task_states(new)["swap_tables"] == "skipped"
+    assert "WARNING took over an abandoned pause: ingestion paused by manual__ghost" in out
+    assert f"promote {crashed.run_id}" in out and "its run: failed" in out and "finished FORWARD" in out
+    after = checksums()
+    assert after["clob_fills"] == before["clob_fills_v2"] and after["pm_user_proxy_wallets"] == before["pm_user_proxy_wallets_v2"]
+    assert after["clob_fills_v2"] == after["pm_user_proxy_wallets_v2"] == (0, 0)
+    assert live_tables() == PRODUCTION and not pause_held() and unfinished() == []
+    assert task_states(run_dag("clob_health", {}))["check_no_unfinished_swap"] == "success"

@@ -10,8 +10,13 @@ from clob_pipeline.promotion.plan import (
     expected_uuids,
     plan_promotion,
     plan_rollback,
+    position,
     took_effect,
 )
+
+FINISH = "FINISH live tables -> production, empty staging re-created"
+CATALOG = {"clob_fills_v2": "S1", "clob_fills": "P1", "clob_fills_old": "O1", "pm_user_proxy_wallets_v2": "S2",
+           "pm_user_proxy_wallets": "P2", "pm_user_proxy_wallets_old": "O2"}  # fmt: skip
 
 STAGING = {"clob_fills_v2", "pm_user_proxy_wallets_v2"}
 PRODUCTION = {"clob_fills", "pm_user_proxy_wallets"}
@@ -23,8 +28,9 @@ def test_first_promotion_renames_staging_into_production():
     assert [s.describe() for s in steps] == [
         "RENAME clob_fills_v2 -> clob_fills",
         "RENAME pm_user_proxy_wallets_v2 -> pm_user_proxy_wallets",
+        FINISH,
     ]
-    assert all(s.visible for s in steps)
+    assert [s.visible for s in steps] == [True, True, False]
 
 
 def test_later_promotion_exchanges_then_parks_the_previous_production_as_old():
@@ -36,6 +42,7 @@ def test_later_promotion_exchanges_then_parks_the_previous_production_as_old():
         ("RENAME clob_fills_v2 -> clob_fills_old", False),
         ("DROP pm_user_proxy_wallets_old", False),
         ("RENAME pm_user_proxy_wallets_v2 -> pm_user_proxy_wallets_old", False),
+        (FINISH, False),
     ]
 
 
@@ -50,13 +57,13 @@ def test_rollback_exchanges_production_with_old():
     assert [s.describe() for s in plan_rollback(PRODUCTION | OLD)] == [
         "EXCHANGE clob_fills <-> clob_fills_old",
         "EXCHANGE pm_user_proxy_wallets <-> pm_user_proxy_wallets_old",
+        FINISH,
     ]
 
 
 def test_expected_uuids_let_a_resumed_run_tell_done_from_not_done():
-    catalog = {"clob_fills_v2": "S1", "clob_fills": "P1", "clob_fills_old": "O1", "pm_user_proxy_wallets_v2": "S2",
-               "pm_user_proxy_wallets": "P2", "pm_user_proxy_wallets_old": "O2"}  # fmt: skip
-    steps = plan_promotion(catalog)
+    catalog = CATALOG
+    steps = [s for s in plan_promotion(catalog) if s.action != "finish"]
     before = expected_uuids(steps, catalog)
     assert before[0] == ("S1", "P1") and before[3] == ("P1", "")  # step 4 renames what step 1 moved to staging
     live = dict(catalog)
@@ -79,3 +86,33 @@ def test_every_visible_step_has_an_inverse_that_restores_the_catalog():
         inverse = step.inverse()
         apply_step(live, inverse, live.get(inverse.table_a, ""), live.get(inverse.table_b, ""))
         assert live == catalog, step.describe()
+
+
+@pytest.mark.parametrize("catalog", [CATALOG, {"clob_fills_v2": "S1", "pm_user_proxy_wallets_v2": "S2"}])
+def test_position_finds_how_far_an_interrupted_operation_got(catalog):
+    steps = plan_promotion(catalog)
+    before = expected_uuids(steps, catalog)
+    live = dict(catalog)
+    assert position(steps, before, live) == 0
+    for k, (step, pair) in enumerate(zip(steps, before, strict=True), start=1):
+        if step.action == "finish":
+            break
+        apply_step(live, step, *pair)
+        assert position(steps, before, live) == k, step.describe()
+        # ensure_schema re-creating an empty staging table (a uuid foreign to the plan) changes nothing
+        fresh = {**live, **{name: "NEW" for name in ("clob_fills_v2", "pm_user_proxy_wallets_v2") if name not in live}}
+        assert position(steps, before, fresh) == k, step.describe()
+
+
+def test_position_is_none_when_the_tables_were_changed_by_hand():
+    steps = plan_promotion(CATALOG)
+    before = expected_uuids(steps, CATALOG)
+    assert position(steps, before, {**CATALOG, "clob_fills": "S1", "clob_fills_v2": "X"}) is None  # staging replaced
+    assert position(steps, before, {k: v for k, v in CATALOG.items() if k != "clob_fills"}) is None  # production dropped
+
+
+def test_incoming_is_the_table_that_becomes_production():
+    promote = plan_promotion(CATALOG)
+    rollback = plan_rollback(CATALOG)
+    assert promote[0].incoming(("S1", "P1")) == "S1"
+    assert rollback[0].incoming(("P1", "O1")) == "O1"

@@ -1,5 +1,5 @@
 """Operator for the promotion / rollback swap: refuse if the validated tables changed, then run the
-journaled swap and record the new live tables."""
+journaled swap (its last step records the new live tables and re-creates empty staging)."""
 
 from __future__ import annotations
 
@@ -10,13 +10,11 @@ from typing import Any
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowFailException
 
-from clob_pipeline.config import CLICKHOUSE_CONN_ID, STAGING_FILLS_TABLE, STAGING_PROXY_TABLE
+from clob_pipeline.config import CLICKHOUSE_CONN_ID
 from clob_pipeline.hooks.clickhouse import ClickHouseHook
-from clob_pipeline.promotion.live import ingestion_pause, set_live_tables
+from clob_pipeline.promotion.live import held_pause
 from clob_pipeline.promotion.plan import TABLE_SETS
-from clob_pipeline.promotion.swap import JournaledSwap, SwapFailedError, SwapRefusedError, table_rows
-
-STAGING_SCHEMA_FILES = ("schema/fills_table.sql", "schema/proxy_table.sql")
+from clob_pipeline.promotion.swap import JournaledSwap, NeedsPersonError, SwapFailedError, SwapRefusedError, table_rows
 
 
 class ClickHouseTableSwapOperator(BaseOperator):
@@ -27,8 +25,9 @@ class ClickHouseTableSwapOperator(BaseOperator):
         that becomes production and its validated row count. The swap refuses if a count changed
         since (an ingestion run wrote after validation), leaving every table as it was.
 
-    Runs only while this DAG run holds the ingestion pause. A retry of this task resumes the
-    journal of the same run (see ``JournaledSwap``).
+    Runs only while this DAG run holds the ingestion pause. A retry of this task (after the worker
+    died mid-swap) resumes the journal of the same run at once: forward when the validated tables
+    are intact, else reversed (see ``JournaledSwap.recover``).
     """
 
     template_fields: Sequence[str] = ("plan",)
@@ -45,7 +44,7 @@ class ClickHouseTableSwapOperator(BaseOperator):
         run_id = context["run_id"]
         incoming: dict[str, dict[str, Any]] = self.plan["incoming"]
         with ClickHouseHook(self.clickhouse_conn_id) as ch:
-            pause = ingestion_pause(ch)
+            pause = held_pause(ch)
             if pause is None or pause.holder != run_id:
                 held = pause.describe() if pause else "none held"
                 raise AirflowFailException(
@@ -69,25 +68,30 @@ class ClickHouseTableSwapOperator(BaseOperator):
 
             swap = JournaledSwap(ch, run_id, self.operation)
             try:
-                steps = swap.run(before_new_attempt=unchanged_since_validation)
-            except SwapRefusedError as exc:
+                steps = swap.run(
+                    before_new_attempt=unchanged_since_validation,
+                    validated={role: item["rows"] for role, item in incoming.items()},
+                )
+            except (SwapRefusedError, NeedsPersonError) as exc:  # retrying cannot help
                 raise AirflowFailException(str(exc)) from exc
             except SwapFailedError as exc:
                 self.log.error("%s", exc)
                 raise
-            live = {s.role: s.production for s in TABLE_SETS}
-            set_live_tables(ch, live, run_id)
-            # A promotion moved staging away: re-create it empty, ready for the next backfill.
-            for name in STAGING_SCHEMA_FILES:
-                ch.run_sql_file(name, {"fills_table": STAGING_FILLS_TABLE, "proxy_table": STAGING_PROXY_TABLE})
+        if swap.direction == "reversed":
+            raise AirflowFailException(
+                f"{self.operation} {run_id}: the interrupted swap was REVERSED ({swap.reason}); every table is as "
+                "before this run. Trigger the DAG again to validate and swap anew."
+            )
+        live = {s.role: s.production for s in TABLE_SETS}
         self.log.info(
-            "%s %s: %d steps (attempt %d%s): %s; live tables now %s in %.2fs",
+            "%s %s: %d steps (attempt %d%s): %s; readers saw mixed roles for %.1f ms; live tables now %s in %.2fs",
             self.operation,
             run_id,
             len(steps),
             swap.attempt,
-            ", resumed from the journal" if swap.resumed else "",
+            f", resumed from the journal and finished {swap.direction} because {swap.reason}" if swap.resumed else "",
             "; ".join(s.describe() for s in steps),
+            swap.mixed_window_s * 1000,
             live,
             time.monotonic() - started,
         )

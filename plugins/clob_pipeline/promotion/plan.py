@@ -3,7 +3,10 @@
 ClickHouse swaps one pair of tables atomically (``EXCHANGE TABLES`` in an Atomic database) but
 not two: a multi-pair EXCHANGE or RENAME runs pair by pair. So a promotion is a list of steps, the
 *visible* ones first (what readers of the production names see change), then invisible clean-up.
-The journaled executor (``swap.py``) runs them and can reverse the visible ones.
+Every plan ends with a ``finish`` step (record the live tables, re-create empty staging), so the
+journal shows an operation as finished only when ingestion can safely follow it. The journaled
+executor (``swap.py``) runs the steps and can reverse the visible ones; ``position`` tells from the
+catalog alone how far an interrupted operation got.
 """
 
 from __future__ import annotations
@@ -50,7 +53,8 @@ class SwapRefusedError(Exception):
 
 @dataclass(frozen=True)
 class Step:
-    """One catalog change. ``exchange``: a <-> b; ``rename``: a -> b; ``drop``: a."""
+    """One catalog change. ``exchange``: a <-> b; ``rename``: a -> b; ``drop``: a; ``finish``: no
+    catalog change (the executor records the live tables and re-creates empty staging)."""
 
     seq: int
     role: str
@@ -60,6 +64,8 @@ class Step:
     visible: bool = True
 
     def describe(self) -> str:
+        if self.action == "finish":
+            return "FINISH live tables -> production, empty staging re-created"
         arrow = {"exchange": "<->", "rename": "->", "drop": ""}[self.action]
         return f"{self.action.upper()} {self.table_a} {arrow} {self.table_b}".rstrip()
 
@@ -71,8 +77,19 @@ class Step:
             return Step(self.seq, self.role, "rename", self.table_b, self.table_a, self.visible)
         raise ValueError(f"step {self.seq} ({self.describe()}) cannot be reversed")
 
+    def incoming(self, pair: tuple[str, str]) -> str:
+        """Of the pre-step uuids ``pair``, the one this visible step puts under the production name."""
+        return pair[1] if self.table_a == PRODUCTION_OF[self.role] else pair[0]
+
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
+
+
+PRODUCTION_OF = {s.role: s.production for s in TABLE_SETS}
+
+
+def finish_step(steps: list[Step]) -> Step:
+    return Step(len(steps) + 1, "all", "finish", "", visible=False)
 
 
 def all_table_names(sets: Collection[TableSet] = TABLE_SETS) -> list[str]:
@@ -98,7 +115,7 @@ def plan_promotion(existing: Collection[str], sets: Collection[TableSet] = TABLE
             if s.old in existing:
                 steps.append(Step(len(steps) + 1, s.role, "drop", s.old, visible=False))
             steps.append(Step(len(steps) + 1, s.role, "rename", s.staging, s.old, visible=False))
-    return steps
+    return [*steps, finish_step(steps)]
 
 
 def plan_rollback(existing: Collection[str], sets: Collection[TableSet] = TABLE_SETS) -> list[Step]:
@@ -110,7 +127,8 @@ def plan_rollback(existing: Collection[str], sets: Collection[TableSet] = TABLE_
             f"no backup to restore: {', '.join(missing)} missing. Rollback needs a previous promotion "
             "(it leaves the *_old tables); nothing was changed."
         )
-    return [Step(i + 1, s.role, "exchange", s.production, s.old) for i, s in enumerate(sets)]
+    steps = [Step(i + 1, s.role, "exchange", s.production, s.old) for i, s in enumerate(sets)]
+    return [*steps, finish_step(steps)]
 
 
 def expected_uuids(steps: list[Step], uuids: Mapping[str, str]) -> list[tuple[str, str]]:
@@ -132,7 +150,7 @@ def apply_step(catalog: dict[str, str], step: Step, uuid_a: str, uuid_b: str) ->
     elif step.action == "rename":
         catalog.pop(step.table_a, None)
         catalog[step.table_b] = uuid_a
-    else:
+    elif step.action == "drop":
         catalog.pop(step.table_a, None)
 
 
@@ -140,6 +158,43 @@ def took_effect(step: Step, uuid_a: str, uuid_b: str, catalog: Mapping[str, str]
     """Whether the catalog shows ``step`` (with pre-step uuids ``uuid_a``/``uuid_b``) as done."""
     if step.action == "exchange":
         return catalog.get(step.table_a) == uuid_b and catalog.get(step.table_b) == uuid_a
-    if step.action == "rename":
-        return step.table_a not in catalog and catalog.get(step.table_b) == uuid_a
-    return step.table_a not in catalog
+    if step.action == "rename":  # staging may have been re-created since (ensure_schema): the uuid decides
+        return catalog.get(step.table_b) == uuid_a
+    if step.action == "drop":
+        return catalog.get(step.table_a) != uuid_a
+    return False
+
+
+def position(steps: list[Step], uuids: list[tuple[str, str]], catalog: Mapping[str, str]) -> int | None:
+    """How many of ``steps`` the catalog shows done (steps run in order), or None if it matches no point.
+
+    The state after k steps is simulated from the journaled pre-step uuids; the catalog matches it
+    when every name holds the simulated uuid, except that a name the simulation leaves free may
+    hold a table foreign to the plan (``ensure_schema`` re-creates an empty staging table). The
+    largest matching k wins; None means someone changed the tables by hand.
+    """
+    state: dict[str, str] = {}
+    for step, (ua, ub) in zip(steps, uuids, strict=True):
+        for name, uuid in ((step.table_a, ua), (step.table_b, ub)):
+            if name and name not in state:
+                state[name] = uuid
+    plan_uuids = {u for pair in uuids for u in pair if u}
+    names = list(state)
+    state = {n: u for n, u in state.items() if u}
+
+    def matches() -> bool:
+        for name in names:
+            want, have = state.get(name, ""), catalog.get(name, "")
+            if want != have and (want or have in plan_uuids):
+                return False
+        return True
+
+    found = 0 if matches() else None
+    for k, (step, (ua, ub)) in enumerate(zip(steps, uuids, strict=True), start=1):
+        if step.action == "finish":  # changes no name: never counted as seen in the catalog
+            continue
+        apply_step(state, step, ua, ub)
+        state = {n: u for n, u in state.items() if u}
+        if matches():
+            found = k
+    return found

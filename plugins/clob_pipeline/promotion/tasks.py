@@ -1,28 +1,56 @@
-"""Task builders shared by clob_promotion and clob_rollback: pause ingestion, plan, dry-run gate,
-swap, verify, resume ingestion. Call them inside a DAG definition."""
+"""Task builders for clob_promotion and clob_rollback: pause ingestion (setup), finish what a crashed
+run left half done, plan, dry-run gate, swap, verify, resume ingestion (teardown). Each builds one
+task; the DAG files wire them, so each file shows its own graph."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from airflow.sdk import TriggerRule, task
-from airflow.sdk.exceptions import AirflowFailException
+from airflow.sdk import setup, task, teardown
+from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
 from clob_pipeline.config import CLICKHOUSE_POOL
 from clob_pipeline.operators.table_swap import ClickHouseTableSwapOperator
+from clob_pipeline.promotion.journal import DAG_OF_OPERATION
+
+
+def dag_run_state(ti: Any, run_id: str, dag_ids: tuple[str, ...] = tuple(DAG_OF_OPERATION.values())) -> str | None:
+    """Airflow's own record of ``run_id`` (a run of one of ``dag_ids``): its state, or None if no such run.
+
+    A missing run comes back as a 404: an ``AirflowRuntimeError`` from a worker's supervisor, the
+    API client's ``ServerResponseError`` itself when the task runs in-process (``dags test``).
+    """
+    from airflow.sdk.api.client import ServerResponseError
+    from airflow.sdk.exceptions import AirflowRuntimeError
+
+    for dag_id in dag_ids:
+        try:
+            state = ti.get_dagrun_state(dag_id=dag_id, run_id=run_id)
+        except ServerResponseError as exc:
+            if exc.response.status_code == 404:
+                continue
+            raise
+        except AirflowRuntimeError as exc:
+            if "not_found" in str(exc) or "404" in str(exc):
+                continue
+            raise
+        return str(getattr(state, "value", state))
+    return None
 
 
 def pause_ingestion_task(operation: str) -> Any:
+    @setup
     @task(task_id="pause_ingestion", pool=CLICKHOUSE_POOL)
     def pause_ingestion(**context: Any) -> str:
-        """Hold the ingestion pause so no loader writes while tables are validated and swapped."""
+        """Hold the ingestion pause so no loader writes while tables are validated and swapped; take it
+        over from a run Airflow no longer runs. Its teardown ``resume_ingestion`` releases it."""
         from clob_pipeline.hooks.clickhouse import ClickHouseHook
         from clob_pipeline.promotion.live import PauseHeldError, hold_pause
 
-        run_id = context["run_id"]
+        run_id, ti = context["run_id"], context["ti"]
         with ClickHouseHook() as ch:
             try:
-                replaced = hold_pause(ch, run_id, f"{operation} in progress")
+                replaced = hold_pause(ch, run_id, f"{operation} in progress", lambda holder: dag_run_state(ti, holder))
             except PauseHeldError as exc:
                 raise AirflowFailException(f"cannot {operation}: {exc}. Nothing was changed.") from exc
         if replaced:
@@ -33,18 +61,47 @@ def pause_ingestion_task(operation: str) -> Any:
     return pause_ingestion()
 
 
+def finish_unfinished_task(operation: str) -> Any:
+    @task(task_id="finish_unfinished", pool=CLICKHOUSE_POOL)
+    def finish_unfinished(**context: Any) -> list[str]:
+        """Before this run checks or plans anything: finish forward, or reverse, every operation some
+        run left half done (a worker died mid-swap), unless Airflow says that run is still alive."""
+        from clob_pipeline.hooks.clickhouse import ClickHouseHook
+        from clob_pipeline.promotion.swap import NeedsPersonError, OperationAliveError
+        from clob_pipeline.promotion.swap import finish_unfinished as take_over
+
+        ti = context["ti"]
+        with ClickHouseHook() as ch:
+            try:
+                recovered = take_over(ch, context["run_id"], lambda op: dag_run_state(ti, op.op_id, (op.dag_id,)))
+            except (OperationAliveError, NeedsPersonError) as exc:  # retrying cannot help
+                raise AirflowFailException(f"cannot {operation}: {exc}") from exc
+        for done in recovered:
+            print(f"took over {done.describe()}")
+        ours = [r for r in recovered if r.op.operation == operation and r.direction == "forward"]
+        if ours:
+            raise AirflowSkipException(
+                f"{operation} {ours[-1].op.op_id} is now complete (finished forward): that is the {operation} this run "
+                "was asked for, so nothing is left to do; checks, plan and swap are skipped"
+            )
+        print(f"finish_unfinished: {len(recovered)} interrupted operation(s) taken over; the catalog is consistent")
+        return [r.describe() for r in recovered]
+
+    return finish_unfinished()
+
+
 def plan_task(operation: str) -> Any:
     @task(task_id=f"plan_{operation}", pool=CLICKHOUSE_POOL)
     def plan(**context: Any) -> dict[str, Any]:
         """Print the swap plan with table names and row counts; refuse (nothing changed) if impossible."""
         from clob_pipeline.hooks.clickhouse import ClickHouseHook
         from clob_pipeline.promotion.plan import TABLE_SETS
-        from clob_pipeline.promotion.swap import PLANNERS, SwapRefusedError, table_catalog, table_rows
+        from clob_pipeline.promotion.swap import SwapRefusedError, plan_for, table_catalog, table_rows
 
         with ClickHouseHook() as ch:
             catalog = table_catalog(ch)
             try:
-                steps = PLANNERS[operation](catalog.keys())
+                steps = plan_for(ch, operation, catalog.keys())
             except SwapRefusedError as exc:
                 raise AirflowFailException(f"{operation} refused: {exc}") from exc
             counts = {name: table_rows(ch, name) for name in sorted(catalog)}
@@ -108,35 +165,23 @@ def verify_task(plan: Any) -> Any:
     return verify_production(plan)
 
 
-def resume_ingestion_task() -> Any:
-    @task(task_id="resume_ingestion", pool=CLICKHOUSE_POOL, trigger_rule=TriggerRule.ALL_DONE)
-    def resume_ingestion(**context: Any) -> bool:
-        """Release the ingestion pause whatever happened upstream (the swap never leaves half a state)."""
+def resume_ingestion_task(pause: Any) -> Any:
+    @teardown
+    @task(task_id="resume_ingestion", pool=CLICKHOUSE_POOL)
+    def resume_ingestion(holder: str | None, **context: Any) -> bool:
+        """Release the ingestion pause whatever happened upstream (teardown: it runs even when a task
+        failed or the run was marked failed). Ingestion still stays away while an operation is unfinished."""
         from clob_pipeline.hooks.clickhouse import ClickHouseHook
-        from clob_pipeline.promotion.live import live_tables, release_pause
+        from clob_pipeline.promotion.live import ingestion_pause, live_tables, release_pause
 
         with ClickHouseHook() as ch:
             released = release_pause(ch, context["run_id"])
             live = live_tables(ch)
-        print(f"ingestion {'resumed' if released else 'was not paused by this run'}; live tables {live}")
+            still = ingestion_pause(ch)
+        print(
+            f"ingestion {'resumed' if released else 'was not paused by this run'}; live tables {live}"
+            + (f"; ingestion still skips: {still.describe()}" if still else "")
+        )
         return released
 
-    return resume_ingestion()
-
-
-def swap_flow(operation: str, checks: list[Any] | None = None) -> None:
-    """The whole promotion / rollback run: ensure_schema -> pause_ingestion -> [checks] -> plan ->
-    unless_dry_run -> swap_tables -> verify_production -> resume_ingestion (always) -> run_outcome."""
-    from clob_pipeline.dag_parts import ensure_schema_task, fail_run_if_any_task_failed
-
-    plan = plan_task(operation)
-    pause = ensure_schema_task() >> pause_ingestion_task(operation)
-    if checks:
-        pause >> checks >> plan
-    else:
-        pause >> plan
-    verify = verify_task(plan)
-    plan >> dry_run_gate_task() >> swap_task(operation, plan) >> verify
-    resume = resume_ingestion_task()
-    verify >> resume
-    fail_run_if_any_task_failed(resume)
+    return resume_ingestion(pause)
