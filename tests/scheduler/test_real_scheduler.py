@@ -72,11 +72,11 @@ def test_the_runbook_cycle_under_the_real_scheduler(airflow_deployment: RealAirf
     assert tuple(prod) == (expected_fills, WALLETS, 0)
 
     # After the promotion staging is empty; the next backfill still finds the tracked wallets.
-    second = run("clob_backfill", {"lookback": "all"})
+    second = run("clob_backfill", {"lookback": "all", "wallets_per_task": 3})  # 3 load tasks through the pool
     restaged = chdb_query(af.env, "SELECT count(), uniqExact(proxy_wallet) FROM {db:Identifier}.clob_fills_v2 FINAL")[0]
     assert tuple(restaged) == (expected_fills, WALLETS)
     states = af.task_states("clob_backfill", second["dag_run_id"])
-    assert states.count(("load_wallet_fills", "success")) == WALLETS
+    assert states.count(("load_wallet_fills", "success")) == -(-WALLETS // 3)
 
     # The runbook's cycle goes on: promote the new staging set, then roll back to the first one.
     run("clob_promotion")
