@@ -65,7 +65,7 @@ from clob_pipeline.fills.params import LOOKBACK_DAYS, SOURCES, WALLET_PATTERN
             description="data_api (public, any wallet) or clob (L2 key owner's trades only).",
         ),
         "wallets_per_task": Param(
-            20,
+            50,
             type="integer",
             minimum=1,
             maximum=1000,

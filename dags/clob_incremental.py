@@ -50,12 +50,12 @@ from clob_pipeline.fills.params import LOOKBACK_DAYS, SOURCES
         ),
         "source": Param("data_api", type="string", enum=list(SOURCES), title="Source"),
         "wallets_per_task": Param(
-            25,
+            200,
             type="integer",
             minimum=1,
             maximum=1000,
             title="Wallets per load task",
-            description="Wallets loaded one after the other by each mapped task (fewer tasks = less per-task cost).",
+            description="Wallets each mapped task loads at once (fewer tasks = less per-task cost).",
         ),
     },
 )
