@@ -68,8 +68,9 @@ def fills_to_arrow(fills: list[Fill], ingested_at_ms: int) -> pa.Table:
 def latest_per_fill_id(batch: pa.Table) -> pa.Table:
     """One row per ``fill_id``: the highest ``version``, the later row on a tie.
 
-    A batch repeats a fill id only when the fetcher re-read a window or a CLOB trade changed
-    status between pages; the check for that is one vectorised count, the rare fix-up is Python.
+    The pagers hand each second over once, so a batch repeats a fill id only if a source served one
+    fill twice in a way they did not catch; the check for that is one vectorised count, the rare
+    fix-up is Python.
     """
     ids = batch["fill_id"]
     if pc.count_distinct(ids).as_py() == batch.num_rows:

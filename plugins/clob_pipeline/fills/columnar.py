@@ -62,7 +62,7 @@ def _constant(value: Any, type_: pa.DataType, n: int) -> pa.Array:
 
 
 def data_api_page_fast(normalizer: DataApiFillNormalizer, rows: Sequence[Any]) -> pa.Table | None:
-    """The page as a fills batch, or None (state untouched) when it needs the per-row path."""
+    """The page as a fills batch without ids, or None when it needs the per-row path."""
     try:
         struct = pa.array(rows, type=_DATA_API_ROW)
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError):
