@@ -51,13 +51,37 @@ CHDB_PATH = _TMP / "chdb"
 ANCHOR_S = 1_790_000_000  # 2026-09-21: fixed, so data sets are identical run to run
 
 
-@pytest.fixture()
-def database(monkeypatch: pytest.MonkeyPatch) -> str:
-    """A fresh ClickHouse database name, with clickhouse_default pointing at it on chDB."""
+_DATABASES: list[str] = []  # created by the running test; dropped after it
+
+
+def use_new_database(monkeypatch: pytest.MonkeyPatch) -> str:
+    """Point clickhouse_default at a fresh database name on chDB; it is dropped after the test."""
     name = f"t_{uuid.uuid4().hex[:12]}"
     conn = {"conn_type": "clickhouse", "schema": name, "extra": {"chdb_path": str(CHDB_PATH)}}
     monkeypatch.setenv("AIRFLOW_CONN_CLICKHOUSE_DEFAULT", json.dumps(conn))
+    _DATABASES.append(name)
     return name
+
+
+def _drop_databases() -> None:
+    """Drop the test's databases. Why: chDB loads every table of the folder each time an engine
+    opens (every hook), so leftovers from earlier tests made later ones several times slower."""
+    import clickhouse_connect
+
+    names, _DATABASES[:] = list(_DATABASES), []
+    client = clickhouse_connect.get_client(dsn=f"chdb://{CHDB_PATH}")
+    try:
+        for name in names:
+            client.command("DROP DATABASE IF EXISTS {db:Identifier} SYNC", parameters={"db": name})
+    finally:
+        client.close()
+
+
+@pytest.fixture()
+def database(monkeypatch: pytest.MonkeyPatch):
+    """A fresh ClickHouse database name, with clickhouse_default pointing at it on chDB."""
+    yield use_new_database(monkeypatch)
+    _drop_databases()
 
 
 def point_connections(monkeypatch: pytest.MonkeyPatch, base_url: str, **extra: Any) -> None:

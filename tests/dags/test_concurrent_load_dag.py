@@ -3,19 +3,9 @@ fetching stores, also when one wallet's load dies midway and the task's retry re
 
 from __future__ import annotations
 
-import json
-import uuid
-
 from airflow.sdk import DagRunState
-from conftest import CHDB_PATH, ch_rows, point_connections
+from conftest import ch_rows, point_connections, use_new_database
 from fills_truth import expected_fills, physical_and_final_counts, stored_fills
-
-
-def use_new_database(monkeypatch) -> str:
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    conn = {"conn_type": "clickhouse", "schema": name, "extra": {"chdb_path": str(CHDB_PATH)}}
-    monkeypatch.setenv("AIRFLOW_CONN_CLICKHOUSE_DEFAULT", json.dumps(conn))
-    return name
 
 
 def table_ids() -> list[tuple]:
