@@ -105,6 +105,33 @@ def _side(value: Any, field: str, ctx: str) -> str:
 _new_fill = Fill._make  # positional construction, cheaper than keyword arguments per row
 
 
+def content_fill(
+    source: str,
+    wallet: str,
+    user_eoa: str,
+    condition_id: str,
+    asset: str,
+    side: str,
+    outcome: str,
+    outcome_index: int,
+    size: int,
+    price: int,
+    ts_ms: int,
+    tx: str,
+    trade_id: str = "",
+    maker_order_id: str = "",
+    trader_side: str = "",
+    status: str = "",
+    version: int = 0,
+) -> Fill:
+    """A fill's content from any source, before identity: ``fill_id`` and ``copies`` stay empty
+    because ``fills/identity.py`` sets them per second, for every source with one formula."""
+    return _new_fill(
+        ("", source, wallet, user_eoa, condition_id, asset, side, outcome, outcome_index, size, price, ts_ms, tx,
+         trade_id, maker_order_id, trader_side, status, version, 0)
+    )  # fmt: skip
+
+
 class DataApiFillNormalizer:
     """Normalises Data API ``/trades`` rows of one wallet (stateless: ids are assigned per batch)."""
 
@@ -118,28 +145,8 @@ class DataApiFillNormalizer:
     def normalize(self, row: Mapping[str, Any]) -> Fill:
         fields = self._fast_fields(row) or self._checked_fields(row)
         ts_ms, tx, asset, condition_id, side, size, price, outcome, outcome_index = fields
-        return _new_fill(
-            (
-                "",
-                "data_api",
-                self.wallet,
-                self.user_eoa,
-                condition_id,
-                asset,
-                side,
-                outcome,
-                outcome_index,
-                size,
-                price,
-                ts_ms,
-                tx,
-                "",
-                "",
-                "",
-                "",
-                0,
-                0,
-            )
+        return content_fill(
+            "data_api", self.wallet, self.user_eoa, condition_id, asset, side, outcome, outcome_index, size, price, ts_ms, tx
         )
 
     @staticmethod
@@ -246,29 +253,10 @@ class ClobFillNormalizer:
         outcome_index = int(trade.get("outcome_index", -1) if trade.get("outcome_index") is not None else -1)
 
         def fill(asset: str, side: str, outcome: str, size: int, price: int, maker_order_id: str) -> Fill:
-            return _new_fill(
-                (
-                    "",
-                    self.source,
-                    self.wallet,
-                    self.user_eoa,
-                    market,
-                    asset,
-                    side,
-                    outcome,
-                    outcome_index,
-                    size,
-                    price,
-                    ts_ms,
-                    tx,
-                    trade_id,
-                    maker_order_id,
-                    trader_side,
-                    status,
-                    version,
-                    0,
-                )
-            )
+            return content_fill(
+                self.source, self.wallet, self.user_eoa, market, asset, side, outcome, outcome_index, size, price, ts_ms, tx,
+                trade_id, maker_order_id, trader_side, status, version,
+            )  # fmt: skip
 
         if trader_side == "TAKER":
             return [
