@@ -32,8 +32,8 @@ from airflow.sdk.exceptions import AirflowFailException
 
 from clob_pipeline.config import CLICKHOUSE_POOL, STAGING_FILLS_TABLE, STAGING_PROXY_TABLE
 from clob_pipeline.dag_defaults import DAG_ARGS
-from clob_pipeline.dag_parts import ensure_schema_task, load_fills_per_wallet
-from clob_pipeline.fills.params import LOOKBACK_DAYS, SOURCES, WALLET_PATTERN
+from clob_pipeline.dag_parts import ensure_schema_task, load_fills_per_wallet, source_param, wallets_per_task_param
+from clob_pipeline.fills.params import LOOKBACK_DAYS, WALLET_PATTERN
 
 
 @dag(
@@ -57,21 +57,8 @@ from clob_pipeline.fills.params import LOOKBACK_DAYS, SOURCES, WALLET_PATTERN
             title="Wallets",
             description="Proxy wallets to load; empty = every wallet in pm_user_proxy_wallets_v2.",
         ),
-        "source": Param(
-            "data_api",
-            type="string",
-            enum=list(SOURCES),
-            title="Source",
-            description="data_api (public, any wallet) or clob (L2 key owner's trades only).",
-        ),
-        "wallets_per_task": Param(
-            50,
-            type="integer",
-            minimum=1,
-            maximum=1000,
-            title="Wallets per load task",
-            description="Wallets one mapped task loads at once (their requests run concurrently within the rate limit).",
-        ),
+        "source": source_param(),
+        "wallets_per_task": wallets_per_task_param(50),
     },
 )
 def clob_backfill() -> None:

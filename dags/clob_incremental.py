@@ -26,8 +26,8 @@ from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
 from clob_pipeline.config import CLICKHOUSE_POOL
 from clob_pipeline.dag_defaults import DAG_ARGS
-from clob_pipeline.dag_parts import ensure_schema_task, load_fills_per_wallet
-from clob_pipeline.fills.params import LOOKBACK_DAYS, SOURCES
+from clob_pipeline.dag_parts import ensure_schema_task, load_fills_per_wallet, source_param, wallets_per_task_param
+from clob_pipeline.fills.params import LOOKBACK_DAYS
 
 
 @dag(
@@ -48,15 +48,8 @@ from clob_pipeline.fills.params import LOOKBACK_DAYS, SOURCES
         "new_wallet_lookback": Param(
             "90d", type="string", enum=[k for k in LOOKBACK_DAYS if k != "all"], title="Lookback for wallets never synced"
         ),
-        "source": Param("data_api", type="string", enum=list(SOURCES), title="Source"),
-        "wallets_per_task": Param(
-            200,
-            type="integer",
-            minimum=1,
-            maximum=1000,
-            title="Wallets per load task",
-            description="Wallets each mapped task loads at once (fewer tasks = less per-task cost).",
-        ),
+        "source": source_param(),
+        "wallets_per_task": wallets_per_task_param(200),
     },
 )
 def clob_incremental() -> None:

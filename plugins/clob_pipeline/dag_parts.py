@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from airflow.sdk import Param
+
 from clob_pipeline.config import CLICKHOUSE_POOL, STAGING_FILLS_TABLE, STAGING_PROXY_TABLE
+from clob_pipeline.fills.params import SOURCES
 from clob_pipeline.operators.fills_transfer import PolymarketFillsToClickHouseOperator
 from clob_pipeline.operators.schema_upgrade import EnsureSchemaOperator
 
@@ -18,6 +21,30 @@ SCHEMA_FILES = (
     "schema/promotion_tables.sql",
     "schema/health_tables.sql",
 )
+
+
+def source_param() -> Param:
+    """The ``source`` Param, offered the same way by every loading DAG."""
+    return Param(
+        "data_api",
+        type="string",
+        enum=list(SOURCES),
+        title="Source",
+        description="data_api (public, any wallet) or clob (needs the polymarket_clob L2 key; the key owner's trades only).",
+    )
+
+
+def wallets_per_task_param(default: int) -> Param:
+    """The ``wallets_per_task`` Param: how many wallets one mapped load task takes."""
+    return Param(
+        default,
+        type="integer",
+        minimum=1,
+        maximum=1000,
+        title="Wallets per load task",
+        description="Wallets one mapped task loads at once: their requests run concurrently within the rate limit, "
+        "and fewer tasks cost fewer task start-ups.",
+    )
 
 
 def ensure_schema_task(fills_table: str = STAGING_FILLS_TABLE, proxy_table: str = STAGING_PROXY_TABLE) -> EnsureSchemaOperator:
