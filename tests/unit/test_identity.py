@@ -126,9 +126,16 @@ def test_the_same_multiset_in_any_order_gives_the_same_ids():
 OTHER = "0x" + "99" * 20
 
 
-def clob_taker(trade_id: str, *, side: str = "BUY", size: str = "12.5", price: str = "0.57", asset: str = ASSET,
-               tx: str = TX, ts: int = 1_700_000_000, wallet: str = WALLET) -> dict[str, Any]:  # fmt: skip
-    """A taker fill of ``wallet``: the top level describes the wallet's order."""
+def _order(order_id: str, owner: str, maker: str, *, side: str | None, size: str, price: str, asset: str) -> dict[str, Any]:
+    """A ``maker_orders`` entry (``side`` None: left out, as the API may leave it out)."""
+    order = {"order_id": order_id, "owner": owner, "maker_address": maker, "matched_amount": size, "price": price,
+             "fee_rate_bps": "0", "asset_id": asset, "outcome": "Yes"}  # fmt: skip
+    return order if side is None else {**order, "side": side}
+
+
+def _trade(trade_id: str, *, trader_side: str, taker: str, taker_side: str, maker_order: dict[str, Any], size: str,
+           price: str, asset: str, tx: str, ts: int) -> dict[str, Any]:  # fmt: skip
+    """A CLOB trade whose top level is ``taker``'s order and whose one maker order is ``maker_order``."""
     return {
         "id": trade_id,
         "taker_order_id": "0x" + hashlib.sha256(f"t{trade_id}".encode()).hexdigest(),
@@ -140,63 +147,36 @@ def clob_taker(trade_id: str, *, side: str = "BUY", size: str = "12.5", price: s
         "bucket_index": 0,
         "transaction_hash": tx,
         "asset_id": asset,
-        "side": side,
+        "side": taker_side,
         "size": size,
         "price": price,
         "outcome": "Yes",
-        "owner": "key-owner",
-        "maker_address": wallet,
-        "trader_side": "TAKER",
-        "maker_orders": [
-            {
-                "order_id": "0x" + hashlib.sha256(f"m{trade_id}".encode()).hexdigest(),
-                "owner": "other-key",
-                "maker_address": OTHER,
-                "matched_amount": size,
-                "price": price,
-                "fee_rate_bps": "0",
-                "asset_id": asset,
-                "outcome": "Yes",
-                "side": "SELL" if side == "BUY" else "BUY",
-            }
-        ],
+        "owner": "key-owner" if trader_side == "TAKER" else "other-key",
+        "maker_address": taker,
+        "trader_side": trader_side,
+        "maker_orders": [maker_order],
     }
+
+
+def _opposite(side: str) -> str:
+    return "SELL" if side == "BUY" else "BUY"
+
+
+def clob_taker(trade_id: str, *, side: str = "BUY", size: str = "12.5", price: str = "0.57", asset: str = ASSET,
+               tx: str = TX, ts: int = 1_700_000_000, wallet: str = WALLET) -> dict[str, Any]:  # fmt: skip
+    """A taker fill of ``wallet``: the top level describes the wallet's order."""
+    order_id = "0x" + hashlib.sha256(f"m{trade_id}".encode()).hexdigest()
+    maker = _order(order_id, "other-key", OTHER, side=_opposite(side), size=size, price=price, asset=asset)
+    return _trade(trade_id, trader_side="TAKER", taker=wallet, taker_side=side, maker_order=maker, size=size, price=price,
+                  asset=asset, tx=tx, ts=ts)  # fmt: skip
 
 
 def clob_maker(trade_id: str, order_id: str, *, side: str = "BUY", size: str = "12.5", price: str = "0.57",
                asset: str = ASSET, tx: str = TX, ts: int = 1_700_000_000, wallet: str = WALLET) -> dict[str, Any]:  # fmt: skip
     """A maker fill of ``wallet`` (its order ``side``): the top level is the other party's taker order."""
-    return {
-        "id": trade_id,
-        "taker_order_id": "0x" + hashlib.sha256(f"t{trade_id}".encode()).hexdigest(),
-        "market": "0x" + "11" * 32,
-        "fee_rate_bps": "0",
-        "status": "CONFIRMED",
-        "match_time": str(ts),
-        "last_update": str(ts + 5),
-        "bucket_index": 0,
-        "transaction_hash": tx,
-        "asset_id": asset,
-        "side": "SELL" if side == "BUY" else "BUY",
-        "size": size,
-        "price": price,
-        "outcome": "Yes",
-        "owner": "other-key",
-        "maker_address": OTHER,
-        "trader_side": "MAKER",
-        "maker_orders": [
-            {
-                "order_id": order_id,
-                "owner": "key-owner",
-                "maker_address": wallet,
-                "matched_amount": size,
-                "price": price,
-                "fee_rate_bps": "0",
-                "asset_id": asset,
-                "outcome": "Yes",
-            }
-        ],
-    }
+    maker = _order(order_id, "key-owner", wallet, side=None, size=size, price=price, asset=asset)
+    return _trade(trade_id, trader_side="MAKER", taker=OTHER, taker_side=_opposite(side), maker_order=maker, size=size,
+                  price=price, asset=asset, tx=tx, ts=ts)  # fmt: skip
 
 
 # --- (d) CLOB fills rank by trade id and maker order id --------------------------------------
