@@ -30,7 +30,7 @@ PROGRESS = re.compile(
 
 def test_a_killed_long_load_shows_its_last_progress_line(database, emulator_factory, airflow_db):
     emu = emulator_factory(
-        wallets=1, proxy_users=0, fills_per_wallet=6000, rate_scale=0, latency_ms=150,
+        wallets=1, proxy_users=0, fills_per_wallet=9000, rate_scale=0, latency_ms=150,
         extra={"page_size": 100, "max_in_flight": 1},
     )  # fmt: skip
     wallet = emu.dataset.wallets[0]
