@@ -5,7 +5,8 @@ Schedule `0 */6 * * *` (UTC), no catch-up, one run at a time. For every tracked 
 wallets in `pm_user_proxy_wallets_v2`) it reads fills newer than the wallet's stored watermark
 minus `overlap_minutes` (default 60, so late-arriving fills are caught) and inserts the new ones;
 a wallet never synced starts `new_wallet_lookback` back. The watermark moves only after the
-inserts succeeded. Overlapping windows, retries and repeated runs never duplicate a `fill_id`.
+inserts succeeded. Overlapping windows, retries and repeated runs insert no fill already stored
+(README, Re-runs and failures: when a second row of a `fill_id` stays until a merge).
 
 A failed wallet does not block the others: the run ends failed naming it, and the next run
 retries it from its old watermark. The run summary gives wallets, pages, new fills, seconds.
@@ -95,35 +96,36 @@ def clob_incremental() -> None:
 
     @task(pool=CLICKHOUSE_POOL, trigger_rule=TriggerRule.ALL_DONE)
     def summarize(wallet_kwargs: list[dict[str, Any]] | None, **context: Any) -> dict[str, Any]:
-        """Run totals; fail naming every wallet that did not finish (it resumes from its old watermark)."""
+        """Run totals; fail naming every wallet that failed (it resumes from its old watermark), and
+        skip (grey) when the ingestion pause skipped wallets and nothing failed."""
         from clob_pipeline.hooks.clickhouse import ClickHouseHook
-        from clob_pipeline.promotion.live import ingestion_pause
-        from clob_pipeline.run_state import fail_if_run_failed
+        from clob_pipeline.run_state import fail_if_run_failed, run_task_states, unfinished_wallets
 
-        wallets = [item["wallet"] for kw in wallet_kwargs or [] for item in kw["wallets"]]
+        batches = [[item["wallet"] for item in kw["wallets"]] for kw in wallet_kwargs or []]
+        wallets = [w for batch in batches for w in batch]
         with ClickHouseHook() as ch:
             done = {
                 r["wallet"]: r
                 for r in ch.query_file_dicts("state/run_checkpoints.sql", {"run_id": context["run_id"]})
                 if r["done"]
             }
-            pause = ingestion_pause(ch)
-        if pause is not None:
-            print(f"incremental summary: paused ({pause.describe()}); wallets={len(wallets)} synced={len(done)}")
-            raise AirflowSkipException("ingestion paused by a promotion or rollback; the next run catches up")
-        failed = [w for w in wallets if w not in done]
+        states = run_task_states(context)
+        failed, paused = unfinished_wallets(batches, done, states, "load_new_fills")
         pages = sum(r["pages"] for r in done.values())
         new = sum(r["rows_inserted"] for r in done.values())
         pulled = context["ti"].xcom_pull(task_ids="load_new_fills")  # one dict if only one batch ran
-        batches = [b for b in ([pulled] if isinstance(pulled, dict) else pulled or []) if isinstance(b, dict)]
-        moved = [b for b in batches if b.get("watermarks_moved")]
-        watermark_from = min((b["watermark_from"] for b in moved), default="none")
-        watermark_to = max((b["watermark_to"] for b in moved), default="none")
+        loaded = [b for b in ([pulled] if isinstance(pulled, dict) else pulled or []) if isinstance(b, dict)]
+        moved = [b for b in loaded if b.get("watermarks_moved")]
+        watermarks = (
+            f"watermarks_moved={sum(b['watermarks_moved'] for b in moved)} "
+            f"(from {min(b['watermark_from'] for b in moved)} to {max(b['watermark_to'] for b in moved)})"
+            if moved
+            else "watermarks_moved=0"
+        )
         seconds = time.time() - context["dag_run"].start_date.timestamp()
         print(
-            f"incremental summary: wallets={len(wallets)} synced={len(done)} failed={len(failed)} pages={pages} "
-            f"new_fills={new} watermarks_moved={sum(b['watermarks_moved'] for b in moved)} "
-            f"watermark {watermark_from} -> {watermark_to} in {seconds:.1f}s"
+            f"incremental summary: wallets={len(wallets)} synced={len(done)} failed={len(failed)} "
+            f"skipped_by_pause={len(paused)} pages={pages} new_fills={new} {watermarks} in {seconds:.1f}s"
         )
         if failed:
             raise AirflowFailException(
@@ -131,6 +133,11 @@ def clob_incremental() -> None:
                 f"{' ...' if len(failed) > 10 else ''}. The next run retries them; read their load_new_fills logs."
             )
         fail_if_run_failed(context, "the summary above was printed")
+        if paused or str(states.get("list_wallets")) == "skipped":
+            raise AirflowSkipException(
+                f"ingestion was paused by a promotion or rollback ({len(paused)} wallet(s) skipped, "
+                f"{len(done)} synced); the next run catches up from their watermarks"
+            )
         if not wallets:
             raise AirflowFailException("no wallets were listed; see list_wallets for the reason")
         return {"wallets": len(wallets), "pages": pages, "new_fills": new}

@@ -7,6 +7,7 @@ not see each other's tables.
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 import os
@@ -100,6 +101,19 @@ def point_connections(monkeypatch: pytest.MonkeyPatch, base_url: str, **extra: A
             }
         ),
     )
+
+
+def use_wrong_clob_secret(monkeypatch, emulator) -> None:
+    """The polymarket_clob connection with a well-formed secret that is not the key's: the CLOB answers 401."""
+    wrong_secret = base64.urlsafe_b64encode(b"not the key owner's secret, 32b").decode()
+    conn = {
+        "conn_type": "http",
+        "host": emulator.url,
+        "login": DEMO_CLOB_ADDRESS,
+        "password": wrong_secret,
+        "extra": {"api_key": DEMO_CLOB_API_KEY, "api_passphrase": DEMO_CLOB_PASSPHRASE},
+    }
+    monkeypatch.setenv("AIRFLOW_CONN_POLYMARKET_CLOB", json.dumps(conn))
 
 
 class Emulator:

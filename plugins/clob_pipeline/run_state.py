@@ -9,6 +9,7 @@ failed. No extra task or edges: the graph keeps its shape.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from airflow.sdk.exceptions import AirflowFailException
@@ -25,11 +26,33 @@ def failed_tasks(states: dict[str, Any], own_task_id: str) -> list[str]:
     return sorted(key for key, state in states.items() if str(state) == "failed" and key != own_task_id)
 
 
+def unfinished_wallets(
+    batches: Sequence[Sequence[str]], done: Collection[str], states: Mapping[str, Any], task_id: str
+) -> tuple[list[str], list[str]]:
+    """The wallets of the mapped ``task_id`` (one batch per map index) that did not finish, as
+    ``(failed, skipped)`` (pure). A wallet whose batch task was skipped (the ingestion pause) did not
+    fail: counting it as failed would turn a pause into a red run and an alert."""
+    failed: list[str] = []
+    skipped: list[str] = []
+    for index, batch in enumerate(batches):
+        paused = str(states.get(f"{task_id}_{index}")) == "skipped"
+        for wallet in batch:
+            if wallet not in done:
+                (skipped if paused else failed).append(wallet)
+    return failed, skipped
+
+
+def run_task_states(context: Any) -> dict[str, Any]:
+    """Every task instance state of this run (``task_id`` or ``task_id_<map index>`` -> state)."""
+    ti = context["ti"]
+    return ti.get_task_states(dag_id=ti.dag_id, run_ids=[ti.run_id]).get(ti.run_id, {})
+
+
 def fail_if_run_failed(context: Any, done: str) -> None:
     """Raise :class:`UpstreamTaskFailedError` if another task of this run failed; ``done`` says what this
     leaf did anyway (kept in the message, so the log shows both)."""
     ti = context["ti"]
-    states = ti.get_task_states(dag_id=ti.dag_id, run_ids=[ti.run_id]).get(ti.run_id, {})
+    states = run_task_states(context)
     failed = failed_tasks(states, ti.task_id)
     if not failed and not any(str(s) in FAILED_STATES for k, s in states.items() if k != ti.task_id):
         return

@@ -3,30 +3,14 @@ when its leaf runs on ALL_DONE (dag.test on chDB against the emulator)."""
 
 from __future__ import annotations
 
-import base64
-import json
-
 import pytest
 from airflow.sdk import DagRunState
-from conftest import DEMO_CLOB_ADDRESS, DEMO_CLOB_API_KEY, DEMO_CLOB_PASSPHRASE
+from conftest import use_wrong_clob_secret
 from seeding import seed_mapping, task_states
 
 
 def tries(dag_run, task_id: str) -> list[int]:
     return [ti.try_number for ti in dag_run.get_task_instances() if ti.task_id == task_id]
-
-
-def use_wrong_clob_secret(monkeypatch, emulator) -> None:
-    """The polymarket_clob connection with a well-formed secret that is not the key's: the CLOB answers 401."""
-    wrong_secret = base64.urlsafe_b64encode(b"not the key owner's secret, 32b").decode()
-    conn = {
-        "conn_type": "http",
-        "host": emulator.url,
-        "login": DEMO_CLOB_ADDRESS,
-        "password": wrong_secret,
-        "extra": {"api_key": DEMO_CLOB_API_KEY, "api_passphrase": DEMO_CLOB_PASSPHRASE},
-    }
-    monkeypatch.setenv("AIRFLOW_CONN_POLYMARKET_CLOB", json.dumps(conn))
 
 
 def test_a_clob_401_fails_in_one_try_with_one_request_and_the_run_is_red(database, emulator, run_dag, monkeypatch):

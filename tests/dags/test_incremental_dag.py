@@ -33,12 +33,20 @@ def test_two_incremental_runs_with_new_and_late_fills_end_with_exactly_the_emula
     assert run_dag("clob_incremental", {}).state == DagRunState.SUCCESS
     summary = [line for line in capfd.readouterr().out.splitlines() if "incremental summary:" in line]
     new_fills = sum(3 + 2 for _ in emu.dataset.wallets)  # 3 new + 2 late per wallet
-    assert summary and f"wallets=4 synced=4 failed=0 pages=4 new_fills={new_fills} watermarks_moved=4" in summary[-1]
+    stored_until = ch_rows("SELECT max(timestamp) FROM {db:Identifier}.clob_fills_v2")[0][0].strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert summary and (
+        f"wallets=4 synced=4 failed=0 skipped_by_pause=0 pages=4 new_fills={new_fills} watermarks_moved=4 (from "
+    ) in summary[-1]
+    assert f" to {stored_until}) in " in summary[-1]
     assert stored_fills() == expected_fills(emu, emu.dataset.wallets)
     raw, final = physical_and_final_counts()
     assert raw == final
     after = dict(ch_rows("SELECT wallet, last_fill_ts FROM {db:Identifier}.wallet_sync_state FINAL"))
     assert all(after[w] > watermarks_before[w] for w in emu.dataset.wallets)
+
+    assert run_dag("clob_incremental", {}).state == DagRunState.SUCCESS  # nothing new
+    summary = [line for line in capfd.readouterr().out.splitlines() if "incremental summary:" in line]
+    assert summary and "pages=4 new_fills=0 watermarks_moved=0 in " in summary[-1] and "none" not in summary[-1]
 
 
 def test_a_failing_wallet_does_not_block_the_others_and_recovers_next_run(database, emulator_factory, run_dag):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from clob_pipeline.run_state import failed_tasks
+from clob_pipeline.run_state import failed_tasks, unfinished_wallets
 
 
 def test_failed_tasks_lists_other_failed_tasks_and_mapped_instances_only():
@@ -17,3 +17,12 @@ def test_failed_tasks_lists_other_failed_tasks_and_mapped_instances_only():
     }
     assert failed_tasks(states, "store_mappings") == ["resolve_wallets_1", "select_wallets"]
     assert failed_tasks({"a": "success", "b": "skipped"}, "b") == []
+
+
+def test_unfinished_wallets_of_a_skipped_batch_are_paused_not_failed():
+    batches = [["a", "b"], ["c", "d"], ["e"], ["f"]]
+    states = {"load_0": "failed", "load_1": "skipped", "load_2": "success", "load_3": "upstream_failed"}
+    failed, skipped = unfinished_wallets(batches, {"a", "c", "e"}, states, "load")
+    assert failed == ["b", "f"]  # not done, in a batch that failed or never ran
+    assert skipped == ["d"]  # "c" finished before its task's retry skipped under the pause
+    assert unfinished_wallets(batches, set("abcdef"), states, "load") == ([], [])
