@@ -24,7 +24,8 @@ On-call runbook: README, "Promote and roll back".
    production (`live_tables`) and re-creates empty staging.
 6. `verify_production`: production row counts equal the validated staging counts.
 7. `resume_ingestion` (teardown of the pause: runs even when a task failed or the run was marked
-   failed): releases the pause.
+   failed): releases the pause. As the run's only leaf it then fails, quietly, unless the promotion
+   completed (or was a dry run), so a run marked failed by hand stays red.
 
 A refused promotion (a failed check or a dry run) leaves every table untouched.
 """

@@ -8,7 +8,8 @@ production aside to `*_old` (so a second rollback re-does the promotion), with t
 journaled `EXCHANGE TABLES` swap as `clob_promotion`, under the same ingestion pause:
 `pause_ingestion` (setup) -> `finish_unfinished` (a half-done operation is finished or reversed
 first; if it completed a rollback the rest is skipped) -> `plan_rollback` -> `unless_dry_run` ->
-`swap_tables` -> `verify_production` -> `resume_ingestion` (teardown).
+`swap_tables` -> `verify_production` -> `resume_ingestion` (teardown: releases the pause, then, as the
+run's only leaf, fails quietly unless the rollback completed, so a run marked failed by hand stays red).
 
 - Refuses, changing nothing, when there is no `*_old` backup (no promotion has replaced a
   production yet).

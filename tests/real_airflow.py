@@ -269,21 +269,41 @@ class RealAirflow:
                     raise AssertionError(f"{dag_id} was not parsed in {timeout_s}s:\n{self._tail('dag-processor')}") from None
                 time.sleep(1)
 
-    def trigger_and_wait(self, dag_id: str, conf: dict[str, Any], timeout_s: float = 600) -> dict[str, Any]:
-        """Unpause, trigger through REST with ``conf``, and wait for the run to end."""
+    def trigger(self, dag_id: str, conf: dict[str, Any]) -> str:
+        """Unpause and trigger through REST with ``conf``; returns the run id."""
         self.wait_for_dag(dag_id)
         self._request("PATCH", f"/api/v2/dags/{dag_id}", {"is_paused": False})
-        run = self._request("POST", f"/api/v2/dags/{dag_id}/dagRuns", {"logical_date": None, "conf": conf})
-        run_id = run["dag_run_id"]
+        return self._request("POST", f"/api/v2/dags/{dag_id}/dagRuns", {"logical_date": None, "conf": conf})["dag_run_id"]
+
+    def wait(self, dag_id: str, run_id: str, timeout_s: float = 600) -> dict[str, Any]:
+        """Wait for the run to end, then pause the DAG again."""
         deadline = time.monotonic() + timeout_s
-        while run["state"] not in TERMINAL:
+        while (run := self._request("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}"))["state"] not in TERMINAL:
             self._check_alive()
             if time.monotonic() > deadline:
                 raise AssertionError(f"{dag_id} {run_id} still {run['state']} after {timeout_s}s: {self.explain(dag_id, run_id)}")
-            time.sleep(2)
-            run = self._request("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}")
+            time.sleep(1)
         self._request("PATCH", f"/api/v2/dags/{dag_id}", {"is_paused": True})
         return run
+
+    def trigger_and_wait(self, dag_id: str, conf: dict[str, Any], timeout_s: float = 600) -> dict[str, Any]:
+        return self.wait(dag_id, self.trigger(dag_id, conf), timeout_s)
+
+    def wait_for_task(self, dag_id: str, run_id: str, task_id: str, state: str, timeout_s: float = 300) -> None:
+        deadline = time.monotonic() + timeout_s
+        while (task_id, state) not in self.task_states(dag_id, run_id):
+            self._check_alive()
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{task_id} not {state} after {timeout_s}s: {self.explain(dag_id, run_id)}")
+            time.sleep(0.3)
+
+    def set_pool_slots(self, name: str, slots: int) -> None:
+        body = {"pool": name, "slots": slots, "include_deferred": False}
+        self._request("PATCH", f"/api/v2/pools/{name}?update_mask=slots", body)
+
+    def mark_run(self, dag_id: str, run_id: str, state: str) -> None:
+        """What on-call's "Mark run as failed" button does (PATCH the run's state)."""
+        self._request("PATCH", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}", {"state": state})
 
     def task_instances(self, dag_id: str = "~", run_id: str = "~") -> list[dict[str, Any]]:
         return self._request("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances?limit=1000")["task_instances"]
@@ -298,6 +318,13 @@ class RealAirflow:
             if f"run_id={run_id}" in str(log) and ("ERROR" in (text := log.read_text(errors="replace"))):
                 lines.append(f"--- {log.relative_to(self.root)}\n{text[-3000:]}")
         return "\n".join(lines)
+
+    def task_log(self, run_id: str, task_id: str) -> str:
+        """Every try's log of ``task_id`` in ``run_id``, as the task wrote it."""
+        logs = sorted(
+            p for p in (self.root / "logs").rglob("*.log") if f"run_id={run_id}" in str(p) and f"task_id={task_id}" in str(p)
+        )
+        return "\n".join(p.read_text(errors="replace") for p in logs)
 
     def max_concurrent_pool_tasks(self, pool: str) -> int:
         """Most task instances of ``pool`` that ever ran at the same time (from their start/end dates)."""

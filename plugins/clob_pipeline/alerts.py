@@ -3,7 +3,8 @@
 
 The connection holds the webhook URL (host, and any token as the password or in the URL), so no
 secret is in code or logs. Without the connection nothing is sent. A leaf that fails only because
-another task failed (``run_state.UpstreamTaskFailedError``) sends nothing: that task alerted already.
+another task failed, or a run on-call marked failed by hand (``run_state.QuietFailure``), sends nothing:
+that task alerted already, or on-call knows.
 """
 
 from __future__ import annotations
@@ -46,9 +47,9 @@ class FailureAlert(HttpNotifier):
     def notify(self, context: Any) -> None:
         from airflow.sdk import BaseHook
 
-        from clob_pipeline.run_state import UpstreamTaskFailedError
+        from clob_pipeline.run_state import QuietFailure
 
-        if isinstance(context.get("exception"), UpstreamTaskFailedError):
+        if isinstance(context.get("exception"), QuietFailure):
             return
         try:
             BaseHook.get_connection(self.http_conn_id)

@@ -17,8 +17,19 @@ from airflow.sdk.exceptions import AirflowFailException
 FAILED_STATES = frozenset({"failed", "upstream_failed"})
 
 
-class UpstreamTaskFailedError(AirflowFailException):
+class QuietFailure(AirflowFailException):
+    """Fails a task only to give its run the true colour; the cause is reported elsewhere, so the
+    failure alert stays silent (``alerts.FailureAlert``)."""
+
+
+class UpstreamTaskFailedError(QuietFailure):
     """This leaf did its work but another task of the run failed (that task sent the alert)."""
+
+
+class RunStoppedError(QuietFailure):
+    """No task of the run failed, yet its work did not complete: on-call marked the run failed by
+    hand. Airflow then skips the pending tasks but still runs the teardowns, and once they succeed it
+    would end the run ``success`` (apache/airflow#45530): the teardown raises this instead."""
 
 
 def failed_tasks(states: dict[str, Any], own_task_id: str) -> list[str]:

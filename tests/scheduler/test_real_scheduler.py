@@ -4,7 +4,8 @@ api-server, scheduler and dag-processor as separate processes, every DAG trigger
 ``dag.test()`` (the other DAG tests) runs every task in one process and ignores pools; this test
 is the one that shows the DAGs parse in the dag-processor, that the ``clickhouse`` pool of 1 slot
 serialises embedded-chDB tasks, and that the README runbook's cycle (discovery -> backfill -> promotion
--> backfill -> promotion -> rollback) works as on-call would run it. Postgres is a throwaway cluster of
+-> backfill -> promotion -> rollback) works as on-call would run it, also after on-call marks a promotion
+failed by hand midway. Postgres is a throwaway cluster of
 Debian's ``postgresql`` package (``scripts/ensure_postgres.sh`` installs it; ``make test`` runs that first).
 
 Skipped only when ``CLOB_PIPELINE_SKIP_SCHEDULER_TEST=1``; missing Postgres binaries fail it.
@@ -61,6 +62,24 @@ def test_the_runbook_cycle_under_the_real_scheduler(airflow_deployment: RealAirf
     staged = chdb_query(af.env, "SELECT count(), uniqExact(proxy_wallet) FROM {db:Identifier}.clob_fills_v2 FINAL")[0]
     expected_fills = af.expected_fills()
     assert tuple(staged) == (expected_fills, WALLETS)
+
+    # A promotion that on-call marks failed after it paused ingestion: its teardown still releases
+    # the pause, nothing is swapped, and the run stays red. The pool at 0 slots holds its checks back.
+    stopped_id = af.trigger("clob_promotion", {})
+    af.wait_for_task("clob_promotion", stopped_id, "pause_ingestion", "success")
+    af.set_pool_slots("clickhouse", 0)
+    af.mark_run("clob_promotion", stopped_id, "failed")
+    af.set_pool_slots("clickhouse", 1)
+    stopped = af.wait("clob_promotion", stopped_id)
+    stopped_states = dict(af.task_states("clob_promotion", stopped_id))
+    assert stopped["state"] == "failed", (stopped["state"], stopped_states)  # Airflow alone would end it green
+    assert stopped_states["swap_tables"] == "skipped" and stopped_states["resume_ingestion"] == "failed", stopped_states
+    teardown_log = af.task_log(stopped_id, "resume_ingestion")
+    assert "ingestion resumed" in teardown_log and "it was marked failed by hand" in teardown_log, teardown_log[-3000:]
+    assert "Nothing was swapped" in teardown_log
+    held = chdb_query(af.env, "SELECT argMax(held, updated_at) FROM {db:Identifier}.pipeline_lock")
+    assert held == [[0]], held
+    assert chdb_query(af.env, "SELECT count() FROM {db:Identifier}.clob_fills_v2 FINAL")[0][0] == expected_fills
 
     run("clob_promotion")
     prod = chdb_query(

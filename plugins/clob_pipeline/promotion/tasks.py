@@ -13,6 +13,11 @@ from clob_pipeline.config import CLICKHOUSE_POOL
 from clob_pipeline.operators.table_swap import ClickHouseTableSwapOperator
 from clob_pipeline.promotion.journal import DAG_OF_OPERATION
 
+# XCom key: how this run completed its operation. Pushed by the task that completes it (verify, the
+# dry-run gate, or a take-over that finished this very operation); read by ``resume_ingestion``.
+OUTCOME = "outcome"
+COMPLETING_TASKS = ("finish_unfinished", "unless_dry_run", "verify_production")
+
 
 def dag_run_state(ti: Any, run_id: str, dag_ids: tuple[str, ...] = tuple(DAG_OF_OPERATION.values())) -> str | None:
     """Airflow's own record of ``run_id`` (a run of one of ``dag_ids``): its state, or None if no such run.
@@ -80,6 +85,7 @@ def finish_unfinished_task(operation: str) -> Any:
             print(f"took over {done.describe()}")
         ours = [r for r in recovered if r.op.operation == operation and r.direction == "forward"]
         if ours:
+            ti.xcom_push(key=OUTCOME, value=f"{operation} {ours[-1].op.op_id} finished forward by this run")
             raise AirflowSkipException(
                 f"{operation} {ours[-1].op.op_id} is now complete (finished forward): that is the {operation} this run "
                 "was asked for, so nothing is left to do; checks, plan and swap are skipped"
@@ -128,6 +134,8 @@ def dry_run_gate_task() -> Any:
         """Stop before the swap when ``dry_run`` is set (the pause is still released)."""
         dry_run = bool(context["params"].get("dry_run"))
         print("dry run: every check ran and the plan is above; nothing swapped" if dry_run else "not a dry run: swapping")
+        if dry_run:
+            context["ti"].xcom_push(key=OUTCOME, value="dry run: every check passed, nothing swapped")
         return not dry_run
 
     return unless_dry_run()
@@ -139,7 +147,7 @@ def swap_task(operation: str, plan: Any) -> ClickHouseTableSwapOperator:
 
 def verify_task(plan: Any) -> Any:
     @task(task_id="verify_production", pool=CLICKHOUSE_POOL)
-    def verify_production(plan: dict[str, Any]) -> dict[str, Any]:
+    def verify_production(plan: dict[str, Any], **context: Any) -> dict[str, Any]:
         """Production now holds exactly the rows that were validated; log both tables' counts."""
         from clob_pipeline.hooks.clickhouse import ClickHouseHook
         from clob_pipeline.promotion.plan import TABLE_SETS
@@ -160,20 +168,26 @@ def verify_task(plan: Any) -> Any:
                 "Run clob_rollback to restore the previous production, then investigate."
             )
         print(f"verified {plan['operation']}: {line}")
+        context["ti"].xcom_push(key=OUTCOME, value=f"{plan['operation']} verified: {line}")
         return now
 
     return verify_production(plan)
 
 
 def resume_ingestion_task(pause: Any) -> Any:
-    @teardown
+    @teardown(on_failure_fail_dagrun=True)
     @task(task_id="resume_ingestion", pool=CLICKHOUSE_POOL)
     def resume_ingestion(holder: str | None, **context: Any) -> bool:
         """Release the ingestion pause whatever happened upstream (teardown: it runs even when a task
-        failed or the run was marked failed). Ingestion still stays away while an operation is unfinished."""
+        failed or the run was marked failed). Ingestion still stays away while an operation is unfinished.
+        Then, as the run's only leaf (``on_failure_fail_dagrun``), fail unless the operation completed:
+        quietly when another task failed (it alerted), and when no task failed because on-call marked
+        the run failed by hand (Airflow would otherwise end that run green)."""
         from clob_pipeline.hooks.clickhouse import ClickHouseHook
         from clob_pipeline.promotion.live import ingestion_pause, live_tables, release_pause
+        from clob_pipeline.run_state import RunStoppedError, fail_if_run_failed, run_task_states
 
+        ti = context["ti"]
         with ClickHouseHook() as ch:
             released = release_pause(ch, context["run_id"])
             live = live_tables(ch)
@@ -182,6 +196,25 @@ def resume_ingestion_task(pause: Any) -> Any:
             f"ingestion {'resumed' if released else 'was not paused by this run'}; live tables {live}"
             + (f"; ingestion still skips: {still.describe()}" if still else "")
         )
-        return released
+        pulled = ti.xcom_pull(task_ids=list(COMPLETING_TASKS), key=OUTCOME)
+        outcomes = [o for o in (pulled if isinstance(pulled, list) else [pulled]) if o]
+        if outcomes:
+            print(f"{ti.dag_id} completed: {'; '.join(outcomes)}")
+            return released
+        # With on_failure_fail_dagrun this teardown is the run's only leaf: its state is the run's colour.
+        fail_if_run_failed(context, f"ingestion {'resumed' if released else 'was not paused by this run'}")
+        states = run_task_states(context)
+        swapped = str(states.get("swap_tables")) == "success"
+        raise RunStoppedError(
+            f"{ti.dag_id} {context['run_id']} did not complete although no task failed: it was marked failed by hand, "
+            f"so Airflow skipped its pending tasks. The ingestion pause is {'released' if released else 'not held by this run'}; "
+            f"live tables {live}. "
+            + (
+                "swap_tables had finished, so the swap is done but verify_production was skipped: compare the plan's "
+                "counts with the live tables, and run clob_rollback if they differ."
+                if swapped
+                else f"Nothing was swapped. Trigger {ti.dag_id} again when ready."
+            )
+        )
 
     return resume_ingestion(pause)
