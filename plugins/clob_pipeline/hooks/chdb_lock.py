@@ -28,33 +28,62 @@ class ChdbFolderBusyError(RuntimeError):
     """Another process holds the embedded chDB folder (retryable: it frees when that process ends)."""
 
 
+class ChdbStartError(RuntimeError):
+    """chDB did not start on a folder no live process holds (retryable; the message says what to check)."""
+
+
 def is_chdb_lock_error(exc: BaseException) -> bool:
     return bool(_LOCK_TEXT.search(str(exc)))
 
 
-def describe_holder(folder: str) -> str:
-    """Who holds ``folder``, from the engine's ``status`` file and ``/proc``; best effort, never raises."""
+def describe_holder(folder: str) -> tuple[bool, str]:
+    """``(held, who)`` for ``folder``, from the engine's ``status`` file and ``/proc``; best effort,
+    never raises. ``held`` is False only when no live process can hold it: no status file (a clean
+    exit removes it), or one naming a PID that no longer exists (the holder crashed)."""
     try:
         status = (Path(folder) / "status").read_text(errors="replace")
     except OSError:
-        return "a process that no longer holds it or left no status file (try again)"
+        return False, "no process (the folder has no status file)"
     match = re.search(r"PID:\s*(\d+)", status)
     started = re.search(r"Started at:\s*(.+)", status)
     if not match:
-        return "an unknown process (its status file names no PID)"
+        return True, "an unknown process (its status file names no PID)"
     pid = int(match.group(1))
     since = f", engine started {started.group(1).strip()}" if started else ""
     if pid == os.getpid():
-        return f"this same process (PID {pid}{since})"
+        return True, f"this same process (PID {pid}{since})"
     try:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+    except FileNotFoundError:
+        if not _pid_exists(pid):
+            return False, f"no process (its status file names PID {pid}{since}, which has ended)"
+        return True, f"PID {pid}{since} (its command line is not readable)"
     except OSError:
-        return f"PID {pid}{since} (not visible from here: another host or container, or it has just ended)"
-    return f"PID {pid}{since}: {cmdline[:300]}"
+        return True, f"PID {pid}{since} (not visible from here: another host or container, or it has just ended)"
+    return True, f"PID {pid}{since}: {cmdline[:300]}"
 
 
-def busy_error(folder: str, cause: BaseException) -> ChdbFolderBusyError:
-    return ChdbFolderBusyError(
-        f"cannot open embedded chDB at {folder}: it is in use by {describe_holder(folder)}. {RULE_AND_FIX} "
-        f"(chDB said: {str(cause)[:200]})"
+def _pid_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def open_error(folder: str, cause: BaseException) -> RuntimeError:
+    """What to raise when chDB did not start on ``folder``. Its generic "Error initializing
+    EmbeddedServer" also covers a damaged folder, permissions or a full disk, so the folder is called
+    busy only while a live process can hold it."""
+    held, who = describe_holder(folder)
+    if held:
+        return ChdbFolderBusyError(
+            f"cannot open embedded chDB at {folder}: it is in use by {who}. {RULE_AND_FIX} (chDB said: {str(cause)[:200]})"
+        )
+    return ChdbStartError(
+        f"embedded chDB did not start at {folder}, and {who} holds it: chDB said {str(cause)[:300]!r}. "
+        "Check that the folder is writable by the Airflow user and its disk is not full, and read chDB's own "
+        "messages in this task's log above; the task is retried in case the holder had only just ended."
     )

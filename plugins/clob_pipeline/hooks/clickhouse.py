@@ -33,7 +33,7 @@ from airflow.providers.clickhousedb.hooks.clickhouse import ClickHouseHook as Pr
 
 from clob_pipeline.cluster_ddl import for_cluster
 from clob_pipeline.config import CLICKHOUSE_CONN_ID, DEFAULT_DATABASE, chdb_merge_wait_s
-from clob_pipeline.hooks.chdb_lock import busy_error, is_chdb_lock_error
+from clob_pipeline.hooks.chdb_lock import is_chdb_lock_error, open_error
 from clob_pipeline.hooks.merge_wait import MergeWait, wait_for_merges
 from clob_pipeline.sql_files import read_sql, split_statements
 
@@ -84,8 +84,8 @@ class ClickHouseHook(ProviderClickHouseHook):
             try:
                 return clickhouse_connect.get_client(dsn=f"chdb://{self.chdb_path}")
             except Exception as err:
-                if is_chdb_lock_error(err):  # another process holds the folder: say who, the rule, the fix
-                    raise busy_error(self.chdb_path, err) from err
+                if is_chdb_lock_error(err):  # busy: say who holds it, the rule, the fix; else what to check
+                    raise open_error(self.chdb_path, err) from err
                 raise
         return clickhouse_connect.get_client(**self._get_client_kwargs())
 
