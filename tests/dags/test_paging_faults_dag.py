@@ -108,7 +108,9 @@ def test_what_the_api_cannot_serve_fails_loudly_with_only_real_fills_stored(
     )  # fmt: skip
     wallets = emu.dataset.wallets
     capfd.readouterr()
-    assert run_dag("clob_backfill", {"lookback": "all", "wallets": wallets}).state == DagRunState.FAILED
+    dr = run_dag("clob_backfill", {"lookback": "all", "wallets": wallets})
+    assert dr.state == DagRunState.FAILED
+    assert [ti.try_number for ti in dr.get_task_instances() if ti.task_id == "load_wallet_fills"] == [1]  # not retried
     out = capfd.readouterr()
     assert message in out.out + out.err
     stored, truth = stored_fills(), expected_fills(emu, wallets)
