@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from clob_pipeline.alerts import FailureAlert
 from clob_pipeline.config import CLICKHOUSE_POOL
+from clob_pipeline.retry_policy import FailFastRetryPolicy
 
 
 def test_no_import_errors(dagbag):
@@ -18,6 +20,10 @@ def test_dag_policies(dagbag):
         assert dag.doc_md, dag_id
         for task in dag.tasks:
             assert task.retries >= 1, f"{dag_id}.{task.task_id} has no retries"
+            # errors a retry cannot fix end the task at once; every failure is alerted when the webhook exists
+            assert isinstance(task.retry_policy, FailFastRetryPolicy), f"{dag_id}.{task.task_id}"
+            callbacks = task.on_failure_callback if isinstance(task.on_failure_callback, list) else [task.on_failure_callback]
+            assert any(isinstance(c, FailureAlert) for c in callbacks), f"{dag_id}.{task.task_id} sends no alert"
 
 
 # Tasks that never open ClickHouse (Param checks, gates, HTTP-only lookups); every other task must be in the pool.
