@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from clob_pipeline.fills.pagers import CLOB_END_CURSOR, ClobPager, DataApiPager, PagingError
+from clob_pipeline.errors import is_retryable
+from clob_pipeline.fills.pagers import CLOB_END_CURSOR, ClobPager, DataApiPager, PagingError, UnexpectedResponseError
 
 W = "0x" + "ab" * 20
 
@@ -216,3 +217,18 @@ def test_clob_pager_refuses_a_cursor_that_does_not_move():
     pager.feed({"data": [clob_trade(1, 500)], "next_cursor": "MTAw"})
     with pytest.raises(PagingError, match="same cursor|already"):
         pager.feed({"data": [clob_trade(2, 400)], "next_cursor": "MTAw"})
+
+
+@pytest.mark.parametrize(
+    ("pager", "body"),
+    [
+        (lambda: DataApiPager(W, start_s=1, upper_s=1000, page_size=20), {"error": "internal"}),
+        (lambda: ClobPager(W, start_s=1, upper_s=1000), [{"id": "t1"}]),
+    ],
+    ids=["data-api", "clob"],
+)
+def test_a_body_that_is_not_the_page_shape_is_retried_and_stores_nothing(pager, body):
+    p = pager()
+    with pytest.raises(UnexpectedResponseError, match="nothing from it is stored") as err:
+        p.feed(body)
+    assert is_retryable(err.value)  # a passing fault of the API or a proxy: Airflow's retry reads it again

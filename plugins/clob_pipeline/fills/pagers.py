@@ -53,6 +53,11 @@ class PagingError(NotRetryableError, RuntimeError):
     requests would not help. Rows handed over before it are complete seconds."""
 
 
+class UnexpectedResponseError(RuntimeError):
+    """A 200 whose JSON is not the page shape (e.g. an error object): more likely a passing fault of
+    the API or a proxy than a contract change, so Airflow retries it. Nothing from it is stored."""
+
+
 class ApiRequest(NamedTuple):
     endpoint: str
     params: dict[str, Any]
@@ -143,7 +148,10 @@ class DataApiPager:
 
     def feed(self, body: Any) -> Fed:
         if not isinstance(body, list):
-            raise PagingError(f"wallet {self.wallet}: /trades answered {str(body)[:200]!r}, not a JSON array")
+            raise UnexpectedResponseError(
+                f"wallet {self.wallet}: /trades answered {str(body)[:200]!r}, not a JSON array; nothing from it is stored. "
+                "Retried; if it persists, the API changed its shape: update fills/pagers.py."
+            )
         seconds = [_second(row, "timestamp") for row in body]
         if any(a < b for a, b in zip(seconds, seconds[1:])):
             raise PagingError(f"wallet {self.wallet}: /trades rows are not newest first ({self.position()}); cannot page by time")
@@ -276,7 +284,10 @@ class ClobPager:
 
     def feed(self, body: Any) -> Fed:
         if not isinstance(body, dict) or not isinstance(body.get("data"), list):
-            raise PagingError(f"wallet {self.wallet}: /data/trades answered {str(body)[:200]!r}, not {{data, next_cursor}}")
+            raise UnexpectedResponseError(
+                f"wallet {self.wallet}: /data/trades answered {str(body)[:200]!r}, not {{data, next_cursor}}; nothing from "
+                "it is stored. Retried; if it persists, the API changed its shape: update fills/pagers.py."
+            )
         fresh = 0
         for trade in body["data"]:
             trade_id = trade.get("id") if isinstance(trade, dict) else None
