@@ -241,3 +241,23 @@ def test_a_new_run_takes_over_a_crashed_promotion_and_health_flags_it_until_then
     assert after["clob_fills_v2"] == after["pm_user_proxy_wallets_v2"] == (0, 0)
     assert live_tables() == PRODUCTION and not pause_held() and unfinished() == []
     assert task_states(run_dag("clob_health", {}))["check_no_unfinished_swap"] == "success"
+
+
+def test_a_pause_held_by_a_live_run_refuses_the_promotion_and_stays_with_its_holder(staged, run_dag, monkeypatch):
+    from clob_pipeline.hooks.clickhouse import ClickHouseHook
+    from clob_pipeline.promotion import tasks
+    from clob_pipeline.promotion.live import held_pause, hold_pause
+
+    before = checksums()
+    with ClickHouseHook() as ch:
+        hold_pause(ch, "manual__other-promotion", "promote in progress")
+    other_is_running = lambda ti, run_id, *dag_ids: "running" if run_id == "manual__other-promotion" else None  # noqa: E731
+    monkeypatch.setattr(tasks, "dag_run_state", other_is_running)
+    dr = run_dag("clob_promotion", {})
+    states = task_states(dr)
+    assert dr.state == DagRunState.FAILED, states  # the teardown is the only leaf, and a failed setup keeps it red
+    assert states["pause_ingestion"] == "failed" and states["swap_tables"] == "upstream_failed"
+    assert states["resume_ingestion"] == "upstream_failed"  # it never touches another run's pause
+    with ClickHouseHook() as ch:
+        assert held_pause(ch).holder == "manual__other-promotion"
+    assert checksums() == before
