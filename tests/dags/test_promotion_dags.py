@@ -3,6 +3,7 @@ exactly the validated tables, rollback restores them, ingestion follows the live
 
 from __future__ import annotations
 
+import copy
 import time
 
 import pytest
@@ -261,3 +262,38 @@ def test_a_pause_held_by_a_live_run_refuses_the_promotion_and_stays_with_its_hol
     with ClickHouseHook() as ch:
         assert held_pause(ch).holder == "manual__other-promotion"
     assert checksums() == before
+
+
+def test_a_cleared_run_whose_check_now_fails_is_red_whatever_its_old_outcome(staged, dagbag, monkeypatch):
+    """Clearing a whole run keeps the completing task's old ``outcome`` XCom until that task runs
+    again; when a check now fails, that task never runs, and the old outcome must not colour the run.
+    dag.test() clears the run at the same logical date; keeping that run (instead of a new one) is
+    what the UI's Clear does."""
+    import airflow.models.dagrun as dagrun_mod
+    import pendulum
+    from sqlalchemy import select
+
+    from clob_pipeline.hooks.clickhouse import ClickHouseHook
+
+    dag = dagbag.dags["clob_promotion"]
+    conf = {**copy.deepcopy(dagbag.param_defaults["clob_promotion"]), "dry_run": True}
+    when = pendulum.datetime(2026, 3, 1, tz="UTC")
+    first = dag.test(logical_date=when, run_conf=conf)
+    assert first.state == DagRunState.SUCCESS, task_states(first)
+    with ClickHouseHook() as ch:
+        ch.run_statements(PLANTS["check_no_empty_keys"])
+
+    def reuse_cleared_run(*, dag, logical_date, session, **_):
+        DagRun = dagrun_mod.DagRun  # noqa: N806
+        run = session.scalar(select(DagRun).where(DagRun.dag_id == dag.dag_id, DagRun.logical_date == logical_date))
+        run.state, run.dag = DagRunState.RUNNING, dag
+        session.commit()
+        return run
+
+    monkeypatch.setattr(dagrun_mod, "get_or_create_dagrun", reuse_cleared_run)
+    again = dag.test(logical_date=when, run_conf=conf)
+    states = task_states(again)
+    assert again.run_id == first.run_id and states["check_no_empty_keys"] == "failed"
+    assert states["unless_dry_run"] == "upstream_failed"  # its old "dry run" outcome is still stored
+    assert again.state == DagRunState.FAILED, states
+    assert states["resume_ingestion"] == "failed" and not pause_held()

@@ -16,7 +16,9 @@ from clob_pipeline.promotion.journal import DAG_OF_OPERATION
 # XCom key: how this run completed its operation. Pushed by the task that completes it (verify, the
 # dry-run gate, or a take-over that finished this very operation); read by ``resume_ingestion``.
 OUTCOME = "outcome"
-COMPLETING_TASKS = ("finish_unfinished", "unless_dry_run", "verify_production")
+# Each completing task and the state it ends in when it completed the run's operation. An outcome
+# counts only while its task is in that state: clearing a run keeps old XComs until a task runs again.
+COMPLETING_TASKS = {"finish_unfinished": "skipped", "unless_dry_run": "success", "verify_production": "success"}
 
 
 def dag_run_state(ti: Any, run_id: str, dag_ids: tuple[str, ...] = tuple(DAG_OF_OPERATION.values())) -> str | None:
@@ -196,14 +198,18 @@ def resume_ingestion_task(pause: Any) -> Any:
             f"ingestion {'resumed' if released else 'was not paused by this run'}; live tables {live}"
             + (f"; ingestion still skips: {still.describe()}" if still else "")
         )
-        pulled = ti.xcom_pull(task_ids=list(COMPLETING_TASKS), key=OUTCOME)
-        outcomes = [o for o in (pulled if isinstance(pulled, list) else [pulled]) if o]
+        # With on_failure_fail_dagrun this teardown is the run's only leaf: its state is the run's colour.
+        # A failed task decides first, whatever an older outcome says.
+        fail_if_run_failed(context, f"ingestion {'resumed' if released else 'was not paused by this run'}")
+        states = run_task_states(context)
+        outcomes = [
+            outcome
+            for task_id, completed_state in COMPLETING_TASKS.items()
+            if str(states.get(task_id)) == completed_state and (outcome := ti.xcom_pull(task_ids=task_id, key=OUTCOME))
+        ]
         if outcomes:
             print(f"{ti.dag_id} completed: {'; '.join(outcomes)}")
             return released
-        # With on_failure_fail_dagrun this teardown is the run's only leaf: its state is the run's colour.
-        fail_if_run_failed(context, f"ingestion {'resumed' if released else 'was not paused by this run'}")
-        states = run_task_states(context)
         swapped = str(states.get("swap_tables")) == "success"
         raise RunStoppedError(
             f"{ti.dag_id} {context['run_id']} did not complete although no task failed: it was marked failed by hand, "
