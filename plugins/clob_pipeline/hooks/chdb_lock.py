@@ -9,6 +9,7 @@ The error stays retryable: the holder finishes, the folder frees, and Airflow's 
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 from pathlib import Path
@@ -37,40 +38,49 @@ def is_chdb_lock_error(exc: BaseException) -> bool:
 
 
 def describe_holder(folder: str) -> tuple[bool, str]:
-    """``(held, who)`` for ``folder``, from the engine's ``status`` file and ``/proc``; best effort,
-    never raises. ``held`` is False only when no live process can hold it: no status file (a clean
-    exit removes it), or one naming a PID that no longer exists (the holder crashed)."""
+    """``(held, who)`` for ``folder``; best effort, never raises. ``held`` comes from the lock the
+    running engine keeps on its ``status`` file (a flock, so it holds across containers sharing the
+    volume); ``who`` from the PID the file names and ``/proc``."""
+    status_path = Path(folder) / "status"
     try:
-        status = (Path(folder) / "status").read_text(errors="replace")
+        status = status_path.read_text(errors="replace")
     except OSError:
         return False, "no process (the folder has no status file)"
     match = re.search(r"PID:\s*(\d+)", status)
     started = re.search(r"Started at:\s*(.+)", status)
-    if not match:
-        return True, "an unknown process (its status file names no PID)"
-    pid = int(match.group(1))
+    pid = int(match.group(1)) if match else None
     since = f", engine started {started.group(1).strip()}" if started else ""
+    if _status_locked(status_path) is False:
+        return False, f"no process (its status file names PID {pid}{since}, which no longer holds its lock)"
+    if pid is None:
+        return True, "an unknown process (its status file names no PID)"
     if pid == os.getpid():
         return True, f"this same process (PID {pid}{since})"
     try:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
-    except FileNotFoundError:
-        if not _pid_exists(pid):
-            return False, f"no process (its status file names PID {pid}{since}, which has ended)"
-        return True, f"PID {pid}{since} (its command line is not readable)"
     except OSError:
         return True, f"PID {pid}{since} (not visible from here: another host or container, or it has just ended)"
     return True, f"PID {pid}{since}: {cmdline[:300]}"
 
 
-def _pid_exists(pid: int) -> bool:
+def _status_locked(path: Path) -> bool | None:
+    """Whether an engine holds its lock on ``path`` (None: cannot tell). Takes a shared lock for an
+    instant only, and only after an open already failed."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
         return True
-    return True
+    except OSError:
+        return None
+    else:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    finally:
+        os.close(fd)
 
 
 def open_error(folder: str, cause: BaseException) -> RuntimeError:
