@@ -136,7 +136,7 @@ def clob_backfill() -> None:
         """Per-wallet fill counts (the loaders' ledger) and date range; fail naming every wallet that
         did not finish."""
         from clob_pipeline.hooks.clickhouse import ClickHouseHook
-        from clob_pipeline.run_state import fail_if_run_failed
+        from clob_pipeline.run_state import UpstreamTaskFailedError, fail_if_run_failed
 
         started = time.monotonic()
         wallets = [item["wallet"] for kw in wallet_kwargs or [] for item in kw["wallets"]]
@@ -164,7 +164,7 @@ def clob_backfill() -> None:
             f"fills_in_{STAGING_FILLS_TABLE}={total} inserted_this_run={inserted} seconds={time.monotonic() - started:.2f}"
         )
         if unfinished:
-            raise AirflowFailException(
+            raise UpstreamTaskFailedError(  # quiet: the failed load task alerted already
                 f"{len(unfinished)} wallet(s) did not finish: {', '.join(unfinished[:10])}"
                 f"{' ...' if len(unfinished) > 10 else ''}. Their fills so far are stored and checkpointed; "
                 "read the failed load_wallet_fills logs, fix the cause, then clear those instances to resume."

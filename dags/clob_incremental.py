@@ -99,7 +99,7 @@ def clob_incremental() -> None:
         """Run totals; fail naming every wallet that failed (it resumes from its old watermark), and
         skip (grey) when the ingestion pause skipped wallets and nothing failed."""
         from clob_pipeline.hooks.clickhouse import ClickHouseHook
-        from clob_pipeline.run_state import fail_if_run_failed, run_task_states, unfinished_wallets
+        from clob_pipeline.run_state import UpstreamTaskFailedError, fail_if_run_failed, run_task_states, unfinished_wallets
 
         batches = [[item["wallet"] for item in kw["wallets"]] for kw in wallet_kwargs or []]
         wallets = [w for batch in batches for w in batch]
@@ -128,7 +128,7 @@ def clob_incremental() -> None:
             f"skipped_by_pause={len(paused)} pages={pages} new_fills={new} {watermarks} in {seconds:.1f}s"
         )
         if failed:
-            raise AirflowFailException(
+            raise UpstreamTaskFailedError(  # quiet: the failed load task alerted already
                 f"{len(failed)} wallet(s) failed and keep their old watermark: {', '.join(failed[:10])}"
                 f"{' ...' if len(failed) > 10 else ''}. The next run retries them; read their load_new_fills logs."
             )
