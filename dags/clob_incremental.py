@@ -132,7 +132,7 @@ def clob_incremental() -> None:
                 f"{len(failed)} wallet(s) failed and keep their old watermark: {', '.join(failed[:10])}"
                 f"{' ...' if len(failed) > 10 else ''}. The next run retries them; read their load_new_fills logs."
             )
-        fail_if_run_failed(context, "the summary above was printed")
+        fail_if_run_failed(context, "the summary above was printed", states)
         if paused or str(states.get("list_wallets")) == "skipped":
             raise AirflowSkipException(
                 f"ingestion was paused by a promotion or rollback ({len(paused)} wallet(s) skipped, "

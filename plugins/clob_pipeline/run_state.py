@@ -59,11 +59,12 @@ def run_task_states(context: Any) -> dict[str, Any]:
     return ti.get_task_states(dag_id=ti.dag_id, run_ids=[ti.run_id]).get(ti.run_id, {})
 
 
-def fail_if_run_failed(context: Any, done: str) -> None:
+def fail_if_run_failed(context: Any, done: str, states: Mapping[str, Any] | None = None) -> None:
     """Raise :class:`UpstreamTaskFailedError` if another task of this run failed; ``done`` says what this
-    leaf did anyway (kept in the message, so the log shows both)."""
+    leaf did anyway (kept in the message, so the log shows both). ``states``: the run's task states if
+    the caller already read them (:func:`run_task_states`)."""
     ti = context["ti"]
-    states = run_task_states(context)
+    states = run_task_states(context) if states is None else states
     failed = failed_tasks(states, ti.task_id)
     if not failed and not any(str(s) in FAILED_STATES for k, s in states.items() if k != ti.task_id):
         return

@@ -30,7 +30,7 @@ class ChdbFolderBusyError(RuntimeError):
 
 
 class ChdbStartError(RuntimeError):
-    """chDB did not start on a folder no live process holds (retryable; the message says what to check)."""
+    """chDB did not start on a folder no engine holds (retryable; the message says what to check)."""
 
 
 def is_chdb_lock_error(exc: BaseException) -> bool:
@@ -86,7 +86,7 @@ def _status_locked(path: Path) -> bool | None:
 def open_error(folder: str, cause: BaseException) -> RuntimeError:
     """What to raise when chDB did not start on ``folder``. Its generic "Error initializing
     EmbeddedServer" also covers a damaged folder, permissions or a full disk, so the folder is called
-    busy only while a live process can hold it."""
+    busy only while an engine holds the lock on its ``status`` file."""
     held, who = describe_holder(folder)
     if held:
         return ChdbFolderBusyError(

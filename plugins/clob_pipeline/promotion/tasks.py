@@ -194,14 +194,12 @@ def resume_ingestion_task(pause: Any) -> Any:
             released = release_pause(ch, context["run_id"])
             live = live_tables(ch)
             still = ingestion_pause(ch)
-        print(
-            f"ingestion {'resumed' if released else 'was not paused by this run'}; live tables {live}"
-            + (f"; ingestion still skips: {still.describe()}" if still else "")
-        )
+        pause_line = f"ingestion {'resumed' if released else 'was not paused by this run'}"
+        print(f"{pause_line}; live tables {live}" + (f"; ingestion still skips: {still.describe()}" if still else ""))
         # With on_failure_fail_dagrun this teardown is the run's only leaf: its state is the run's colour.
         # A failed task decides first, whatever an older outcome says.
-        fail_if_run_failed(context, f"ingestion {'resumed' if released else 'was not paused by this run'}")
         states = run_task_states(context)
+        fail_if_run_failed(context, pause_line, states)
         outcomes = [
             outcome
             for task_id, completed_state in COMPLETING_TASKS.items()
@@ -213,8 +211,7 @@ def resume_ingestion_task(pause: Any) -> Any:
         swapped = str(states.get("swap_tables")) == "success"
         raise RunStoppedError(
             f"{ti.dag_id} {context['run_id']} did not complete although no task failed: it was marked failed by hand, "
-            f"so Airflow skipped its pending tasks. The ingestion pause is {'released' if released else 'not held by this run'}; "
-            f"live tables {live}. "
+            f"so Airflow skipped its pending tasks ({pause_line}; live tables {live}). "
             + (
                 "swap_tables had finished, so the swap is done but verify_production was skipped: compare the plan's "
                 "counts with the live tables, and run clob_rollback if they differ."
