@@ -15,7 +15,8 @@ Contract followed (see ``shared/polymarket-api.md``):
 - ``latency_s``: every API response waits that long before it is handled (a real round trip);
   the server is threaded, so concurrent requests overlap.
 - Fault injection through ``POST /__emulator/faults``: HTTP status (5xx), slow responses,
-  malformed JSON, optionally only for one ``user`` and after N matching requests.
+  malformed JSON, a 200 whose JSON is an error object (``error_body``), optionally only for one
+  ``user`` and after N matching requests.
 
 - Paging faults through ``POST /__emulator/paging`` (or ``make_server(paging=...)``): how the real
   ``/trades`` is *reported* to page (``polymarket-api.md`` §3.5), each off by default, deterministic:
@@ -96,7 +97,7 @@ class ClobCredentials:
 @dataclass
 class Fault:
     path: str
-    kind: str = "status"  # status | slow | malformed
+    kind: str = "status"  # status | slow | malformed | error_body (HTTP 200 with a JSON error object)
     status: int = 500
     count: int = 1
     after: int = 0
@@ -376,6 +377,8 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._error(fault.status, "injected fault", extra)
             if fault.kind == "malformed":
                 return self._send(200, None, raw=b'[{"proxyWallet": "0x')
+            if fault.kind == "error_body":
+                return self._send(200, {"error": "injected: valid JSON, not the page shape"})
             time.sleep(fault.delay_s)
         routes = {
             "/trades": self._data_api_trades,

@@ -145,3 +145,18 @@ def test_data_api_then_clob_replaces_versions_without_new_fills(merges_stopped, 
     assert final == distinct == sum(truth.values())  # one id per fill across sources
     assert raw == 2 * final  # the CLOB version of every fill, until a merge keeps only it
     assert Counter(r[0] for r in ch_rows("SELECT source FROM {db:Identifier}.clob_fills_v2 FINAL")) == {"clob": final}
+
+
+def test_a_200_that_is_not_a_page_is_retried_and_the_retry_stores_exactly_the_served_fills(
+    merges_stopped, emulator_factory, run_dag
+):
+    emu = emulator_factory(wallets=2, proxy_users=1, fills_per_wallet=400, rate_scale=0, extra={"page_size": 100})
+    wallets = emu.dataset.wallets
+    emu.post("/__emulator/faults", {"path": "/trades", "kind": "error_body", "user": wallets[0], "after": 2, "count": 1})
+    conf = {"lookback": "all", "wallets": wallets}
+    dr = run_dag("clob_backfill", conf)
+    assert dr.state == DagRunState.SUCCESS
+    assert emu.stats().get("fault:error_body") == 1  # the first try really got the error object midway
+    assert [ti.try_number for ti in dr.get_task_instances() if ti.task_id == "load_wallet_fills"] == [2]
+    exact(emu, wallets)  # raw and FINAL: nothing from the error body, nothing twice after the retry
+    inserted_nothing_again(run_dag, conf)
