@@ -3,10 +3,13 @@
 Order of evidence (first that answers wins):
 
 1. Gamma ``/public-profile``: ``proxyWallet`` different from the address -> proxy-separated. Its
-   type comes from the CREATE2 cross-check (``proxy`` or ``safe``; ``proxy`` unverified otherwise).
-2. No profile (404), or Gamma failing: the CREATE2 candidates, then the address itself, each asked
-   whether it has Data API trades. A derived wallet with trades -> proxy-separated; the address
-   itself with trades -> direct.
+   type comes from the CREATE2 cross-check against every derived kind: ``proxy``, ``safe`` or
+   ``deposit`` (either deposit-wallet form), ``resolved_by`` ``gamma+create2``; a wallet none of
+   them matches is kept as ``proxy``, ``resolved_by`` ``gamma`` (unverified).
+2. No profile (404), or Gamma failing: the CREATE2 candidates (proxy, Safe, deposit UUPS, deposit
+   beacon), then the address itself, each asked whether it has Data API trades. The first derived
+   wallet with trades -> proxy-separated (``create2+data_api``); the address itself with trades ->
+   ``direct`` (``data_api``).
 3. Nothing anywhere -> ``None`` (not a trader; nothing is written). If Gamma failed *and* the
    fallback found nothing, the lookup counts as failed (it may be a proxy user we could not see).
 
@@ -20,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from clob_pipeline.fills.normalize import ADDRESS_RE
-from clob_pipeline.proxy.derive import derived_wallets
+from clob_pipeline.proxy.derive import derived_type, derived_wallets
 
 
 class ResolutionError(RuntimeError):
@@ -31,7 +34,7 @@ class ResolutionError(RuntimeError):
 class Resolution:
     user_eoa: str
     proxy_wallet: str
-    wallet_type: str  # proxy | safe | direct
+    wallet_type: str  # proxy | safe | deposit | direct
     resolved_by: str  # gamma | gamma+create2 | create2+data_api | data_api
 
     @property
@@ -50,16 +53,13 @@ def resolve_address(
         profile = lookup_profile(address)
     except Exception as err:  # the hook already retried; fall back to derivation
         profile, gamma_error = None, err
-    derived = derived_wallets(address)
     proxy = str((profile or {}).get("proxyWallet") or "").lower()
     if proxy and ADDRESS_RE.match(proxy):
-        if proxy == address:
-            return Resolution(address, address, "direct", "gamma")
-        for wallet_type, candidate in derived.items():
-            if candidate == proxy:
-                return Resolution(address, proxy, wallet_type, "gamma+create2")
-        return Resolution(address, proxy, "proxy", "gamma")
-    for wallet_type, candidate in derived.items():
+        kind = derived_type(address, proxy)
+        if kind is None:
+            return Resolution(address, proxy, "proxy", "gamma")
+        return Resolution(address, proxy, kind, "gamma" if kind == "direct" else "gamma+create2")
+    for wallet_type, candidate in derived_wallets(address):
         if has_trades(candidate):
             return Resolution(address, candidate, wallet_type, "create2+data_api")
     if has_trades(address):
