@@ -4,12 +4,15 @@
 Manual trigger; also the first step of a fresh setup (then `clob_backfill` loads every mapped
 wallet). Reads the top `top_n` wallets with `total_volume_usd > min_volume_usd` from
 `metrics_table`, resolves each (Gamma `/public-profile`, checked against the CREATE2-derived
-proxy / Safe address; when Gamma has no profile or fails, the derived wallets are probed on the
-Data API), and upserts `pm_user_proxy_wallets_v2` (`user_eoa`, `proxy_wallet`, `wallet_type`
-proxy / safe / direct, `resolved_by`, `resolved_at`).
+proxy / Safe / deposit-wallet addresses; when Gamma has no profile or fails, the derived wallets are
+probed on the Data API), and upserts `pm_user_proxy_wallets_v2` (`user_eoa`, `proxy_wallet`,
+`wallet_type` proxy / safe / deposit / direct, `resolved_by`, `resolved_at`). Proxy, Safe and
+deposit wallets all count as proxy-separated.
 
 **The mapping never shrinks**: nothing is deleted; a failed or empty lookup writes nothing; a
-`direct` result never overrides a known proxy mapping; a re-run adds no rows.
+`direct` result never overrides a known proxy mapping; a re-run adds no rows. A known pair is only
+re-typed to the type its CREATE2 derivation proves (e.g. a deposit wallet stored as `proxy` by an
+older version becomes `deposit`).
 
 **Bad input**: a malformed address in the metrics table or in `wallets` is logged with its value
 and skipped; it never writes a row and never aborts the run.
@@ -98,11 +101,14 @@ def pm_proxy_discovery() -> None:
 
     @task(pool=CLICKHOUSE_POOL, trigger_rule=TriggerRule.ALL_DONE)
     def store_mappings(results: list[dict[str, Any]] | None, **context: Any) -> dict[str, int]:
-        """Upsert new mappings only; never delete, never let a weaker result override a known one.
-        Runs when some resolve tasks failed (their batches' wallets are reported), then fails the run."""
+        """Upsert new mappings and proven type corrections only; never delete, never let a weaker result
+        override a known one. Runs when some resolve tasks failed (their batches' wallets are reported),
+        then fails the run."""
         import datetime as dt
+        from collections import Counter
 
         from clob_pipeline.hooks.clickhouse import ClickHouseHook
+        from clob_pipeline.proxy.derive import derived_type
         from clob_pipeline.run_state import fail_if_run_failed
 
         started = time.monotonic()
@@ -117,31 +123,45 @@ def pm_proxy_discovery() -> None:
                 "proxy/known_mappings.sql",
                 {"proxy_table": STAGING_PROXY_TABLE, "eoas": sorted({m["user_eoa"] for m in resolved})},
             )
-            pairs = {(eoa, proxy) for eoa, proxy, _ in known}
+            types = {(eoa, proxy): kind for eoa, proxy, kind in known}
             has_proxy = {eoa for eoa, proxy, _ in known if proxy != eoa}
             now = dt.datetime.now(dt.UTC)
             new = [
                 m
                 for m in resolved
-                if (m["user_eoa"], m["proxy_wallet"]) not in pairs
+                if (m["user_eoa"], m["proxy_wallet"]) not in types
                 and not (m["wallet_type"] == "direct" and m["user_eoa"] in has_proxy)
             ]
-            if new:
+            retyped = [
+                m
+                for m in resolved
+                if types.get((m["user_eoa"], m["proxy_wallet"]), m["wallet_type"]) != m["wallet_type"]
+                and derived_type(m["user_eoa"], m["proxy_wallet"]) == m["wallet_type"]
+            ]
+            for m in retyped:
+                print(
+                    f"re-typed {m['user_eoa']} -> {m['proxy_wallet']}: "
+                    f"{types[m['user_eoa'], m['proxy_wallet']]} -> {m['wallet_type']} (proven by CREATE2)"
+                )
+            if new or retyped:
                 ch.get_client().insert(
                     STAGING_PROXY_TABLE,
-                    [[m["user_eoa"], m["proxy_wallet"], m["wallet_type"], m["resolved_by"], now, now] for m in new],
+                    [[m["user_eoa"], m["proxy_wallet"], m["wallet_type"], m["resolved_by"], now, now] for m in new + retyped],
                     column_names=["user_eoa", "proxy_wallet", "wallet_type", "resolved_by", "resolved_at", "updated_at"],
                     database=ch.bundle_database,
                 )
-            total, separated, direct = ch.query_file("proxy/mapping_counts.sql", {"proxy_table": STAGING_PROXY_TABLE})[0]
+            total, separated, direct, deposit = ch.query_file("proxy/mapping_counts.sql", {"proxy_table": STAGING_PROXY_TABLE})[0]
         looked_up = len(resolved) + len(failed) + not_found
-        found = sum(m["proxy_wallet"] != m["user_eoa"] for m in resolved)
+        kinds = Counter(m["wallet_type"] for m in resolved if m["proxy_wallet"] != m["user_eoa"])
+        found = sum(kinds.values())
         for f in failed:
             print(f"FAILED {f['wallet']}: {f['error']}")
         print(
             f"proxy discovery: looked_up={looked_up} direct={len(resolved) - found} proxy_separated={found} "
-            f"no_activity={not_found} failed={len(failed)}; new_rows={len(new)}; {STAGING_PROXY_TABLE} now {total} "
-            f"mappings ({separated} proxy-separated, {direct} direct) in {time.monotonic() - started:.2f}s"
+            f"(proxy={kinds['proxy']} safe={kinds['safe']} deposit={kinds['deposit']}) no_activity={not_found} "
+            f"failed={len(failed)}; new_rows={len(new)} retyped={len(retyped)}; {STAGING_PROXY_TABLE} now {total} "
+            f"mappings ({separated} proxy-separated of which {deposit} deposit, {direct} direct) "
+            f"in {time.monotonic() - started:.2f}s"
         )
         if failed and not resolved:
             raise AirflowFailException(
@@ -149,7 +169,13 @@ def pm_proxy_discovery() -> None:
                 "resolve task logs, then trigger again (nothing was removed)."
             )
         fail_if_run_failed(context, f"{len(new)} new mapping(s) were stored")
-        return {"looked_up": looked_up, "proxy_separated": found, "failed": len(failed), "new_rows": len(new)}
+        return {
+            "looked_up": looked_up,
+            "proxy_separated": found,
+            "failed": len(failed),
+            "new_rows": len(new),
+            "retyped": len(retyped),
+        }
 
     batches = select_wallets()
     ensure_schema >> batches

@@ -3,8 +3,9 @@
 Same seed and anchor -> same data, so tests can compare what the pipeline stored with exactly
 what the emulator serves. It includes the awkward cases an ingester must survive:
 
-- users whose trades run through a proxy or Safe wallet (``proxy_wallet != user_eoa``) and direct
-  traders (the EOA trades itself);
+- users whose trades run through a proxy or Safe wallet (``proxy_wallet != user_eoa``), optionally
+  users of deposit wallets (``build_dataset(deposit_users=...)``: UUPS and beacon forms, the last one
+  without a Gamma profile), and direct traders (the EOA trades itself);
 - transactions holding several fills of one wallet, some identical in every field;
 - maker and taker fills (Data API ``takerOnly=false`` returns both);
 - late-arriving fills, hidden until released through the control API;
@@ -25,7 +26,7 @@ import time
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from clob_pipeline.proxy.derive import derive_proxy_wallet, derive_safe_wallet
+from clob_pipeline.proxy.derive import derive_deposit_wallets, derive_proxy_wallet, derive_safe_wallet
 
 
 class EmuFill(NamedTuple):
@@ -47,8 +48,8 @@ class EmuFill(NamedTuple):
 
 class EmuUser(NamedTuple):
     user_eoa: str
-    proxy_wallet: str  # equals user_eoa for a direct trader; else the CREATE2 proxy / Safe address
-    wallet_type: str  # proxy | safe | direct
+    proxy_wallet: str  # equals user_eoa for a direct trader; else the CREATE2 proxy / Safe / deposit address
+    wallet_type: str  # proxy | safe | deposit | direct
     name: str
     in_gamma: bool = True  # False: /public-profile answers 404 (resolvers must fall back)
 
@@ -207,6 +208,7 @@ def build_dataset(
     anchor_s: int | None = None,
     history_days: int = 200,
     proxy_users: int = 8,
+    deposit_users: int = 0,
     late_fraction: float = 0.02,
     burst_fills: int = 0,
     burst_distinct: int = 3,
@@ -217,7 +219,11 @@ def build_dataset(
 
     ``burst_fills`` > 0 adds a burst (see :meth:`Dataset.add_burst`) to wallet number ``burst_wallet``
     (0 = the emulated CLOB key owner) at ``burst_ts`` (default: one hour before the anchor); it draws
-    from its own seed, so the rest of the data set is the same with or without it."""
+    from its own seed, so the rest of the data set is the same with or without it.
+
+    ``deposit_users``: the users after the ``proxy_users`` trade from a deposit wallet (alternately its
+    UUPS and its beacon form); the last of them has no Gamma profile. They take the place of direct
+    traders and draw nothing from the random stream, so every fill is the same with or without them."""
     rng = random.Random(seed)
     anchor = int(anchor_s if anchor_s is not None else time.time() // 3600 * 3600)
     markets = [
@@ -232,6 +238,10 @@ def build_dataset(
             wallet = derive_proxy_wallet(eoa) if kind == "proxy" else derive_safe_wallet(eoa)
             # the last proxy user has no Gamma profile: only the CREATE2 fallback finds it
             users.append(EmuUser(eoa, wallet, kind, f"user{i}", in_gamma=i != proxy_users - 1))
+        elif i < proxy_users + deposit_users:
+            j = i - proxy_users  # even: the UUPS form, odd: the beacon form; the last one only by CREATE2
+            wallet = derive_deposit_wallets(eoa)[j % 2]
+            users.append(EmuUser(eoa, wallet, "deposit", f"user{i}", in_gamma=j != deposit_users - 1))
         else:
             users.append(EmuUser(eoa, eoa, "direct", f"user{i}"))
     dataset = Dataset(users=users, markets=markets, anchor_s=anchor, _rng=random.Random(seed + 1))

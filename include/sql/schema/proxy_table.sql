@@ -1,5 +1,5 @@
 -- EOA -> proxy-wallet mappings (staging pm_user_proxy_wallets_v2; production pm_user_proxy_wallets).
--- wallet_type: proxy | safe | direct (the EOA trades itself). Keyed by the pair, so a re-run or a
+-- wallet_type: proxy | safe | deposit | direct (the EOA trades itself). Keyed by the pair, so a re-run or a
 -- failed lookup never removes a known mapping.
 CREATE TABLE IF NOT EXISTS {db:Identifier}.{proxy_table:Identifier}
 (

@@ -1,4 +1,5 @@
--- The bundle's fills tables that exist (staging, production, the kept backup), to upgrade in place.
+-- The bundle's tables of the given names that exist (the fills or the mapping tables: staging,
+-- production, the kept backup), to upgrade in place.
 SELECT name
 FROM system.tables
 WHERE database = {db:String} AND name IN {names:Array(String)}

@@ -28,6 +28,7 @@ from clob_pipeline.config import OLD_SUFFIX, PRODUCTION_FILLS_TABLE, STAGING_FIL
 from clob_pipeline.fills.schema import SIZE_SCALE, Fill
 from clob_pipeline.hooks.clickhouse import ClickHouseHook
 from clob_pipeline.operators.clickhouse import ClickHouseSqlOperator
+from clob_pipeline.operators.mapping_upgrade import upgrade_mapping_tables
 
 FILLS_TABLES = (STAGING_FILLS_TABLE, PRODUCTION_FILLS_TABLE, PRODUCTION_FILLS_TABLE + OLD_SUFFIX)
 
@@ -79,7 +80,8 @@ def rekey_old_clob_rows(ch: ClickHouseHook, table: str) -> int:
 
 
 class EnsureSchemaOperator(ClickHouseSqlOperator):
-    """Run the idempotent DDL files, then upgrade every existing fills table of the bundle."""
+    """Run the idempotent DDL files, then upgrade every existing fills and mapping table of the bundle
+    (mapping tables: ``operators/mapping_upgrade.py``)."""
 
     def execute(self, context: Any) -> int:
         statements = super().execute(context)
@@ -90,10 +92,12 @@ class EnsureSchemaOperator(ClickHouseSqlOperator):
             for table in tables:
                 ch.run_sql_file("upgrade/fills_columns.sql", {"fills_table": table})
                 rekeyed[table] = rekey_old_clob_rows(ch, table)
+            retyped = upgrade_mapping_tables(ch)
         self.log.info(
-            "fills tables upgraded: %s; old-style CLOB rows re-keyed: %s in %.2fs",
+            "fills tables upgraded: %s; old-style CLOB rows re-keyed: %s; mapping rows re-typed by CREATE2: %s in %.2fs",
             ", ".join(tables) or "none",
             rekeyed or "none",
+            retyped or "none",
             time.monotonic() - started,
         )
         return statements
