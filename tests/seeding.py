@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from conftest import ch_rows
 
+BAD_ADDRESS = "0xNOT-AN-ADDRESS"
+
 
 def seed_mapping(emulator, proxy_table: str = "pm_user_proxy_wallets_v2") -> None:
     """Write the emulator's users into the mapping table (what pm_proxy_discovery would find)."""
@@ -18,6 +20,24 @@ def seed_mapping(emulator, proxy_table: str = "pm_user_proxy_wallets_v2") -> Non
             column_names=["user_eoa", "proxy_wallet", "wallet_type", "resolved_by"],
             database=ch.bundle_database,
         )
+
+
+def seed_metrics(emulator, low: str | None = None) -> None:
+    """Every emulated EOA in ``wallet_metrics`` above the volume floor, plus a malformed address (and a
+    ``low``-volume one): what pm_proxy_discovery selects from."""
+    from clob_pipeline.hooks.clickhouse import ClickHouseHook
+
+    wallets = [u.user_eoa for u in emulator.dataset.users] + [BAD_ADDRESS] + ([low] if low else [])
+    volumes = [50_000.0 + i * 1000 for i in range(len(emulator.dataset.users))] + [99_999.0] + ([5.0] if low else [])
+    with ClickHouseHook() as ch:
+        for name in ("schema/database.sql", "schema/state_tables.sql"):
+            ch.run_sql_file(name)
+        ch.run_sql_file("demo/seed_wallet_metrics.sql", {"wallets": wallets, "volumes": volumes})
+
+
+def mappings(table: str = "pm_user_proxy_wallets_v2") -> set[tuple]:
+    """``(user_eoa, proxy_wallet, wallet_type)`` of a mapping table, read with FINAL."""
+    return set(ch_rows("SELECT user_eoa, proxy_wallet, wallet_type FROM {db:Identifier}.{t:Identifier} FINAL", {"t": table}))
 
 
 def checksum(table: str) -> tuple[int, int] | None:

@@ -4,23 +4,7 @@ from __future__ import annotations
 
 from airflow.sdk import DagRunState
 from conftest import ch_rows
-
-BAD = "0xNOT-AN-ADDRESS"
-
-
-def seed_metrics(emulator, low: str | None = None) -> None:
-    from clob_pipeline.hooks.clickhouse import ClickHouseHook
-
-    wallets = [u.user_eoa for u in emulator.dataset.users] + [BAD] + ([low] if low else [])
-    volumes = [50_000.0 + i * 1000 for i in range(len(emulator.dataset.users))] + [99_999.0] + ([5.0] if low else [])
-    with ClickHouseHook() as ch:
-        for name in ("schema/database.sql", "schema/state_tables.sql"):
-            ch.run_sql_file(name)
-        ch.run_sql_file("demo/seed_wallet_metrics.sql", {"wallets": wallets, "volumes": volumes})
-
-
-def mappings() -> set[tuple]:
-    return set(ch_rows("SELECT user_eoa, proxy_wallet, wallet_type FROM {db:Identifier}.pm_user_proxy_wallets_v2 FINAL"))
+from seeding import mappings, seed_metrics
 
 
 def test_discovery_maps_proxy_users_skips_bad_input_and_reruns_change_nothing(database, emulator_factory, run_dag):
