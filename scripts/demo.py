@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections import Counter
 
 from local_env import BIN, ROOT, airflow_env, emulator, emulator_get, prepare_airflow, run
 
@@ -66,12 +67,14 @@ def main() -> int:
         catalog = table_catalog(ch)
         counts = {name: table_rows(ch, name) for name in sorted(catalog)}
         live = live_tables(ch)
+    kinds = Counter(kind for _, _, kind, _ in maps)
     print(
         f"\npm_proxy_discovery finished in {discovery_s:.1f}s: {len(maps)} mappings "
-        f"({sum(e != p for e, p, _, _ in maps)} proxy-separated); the malformed and the low-volume wallet were skipped"
+        f"({sum(e != p for e, p, _, _ in maps)} proxy-separated: {kinds['proxy']} proxy, {kinds['safe']} safe, "
+        f"{kinds['deposit']} deposit; {kinds['direct']} direct); the malformed and the low-volume wallet were skipped"
     )
     for eoa, proxy, kind, by in maps:
-        print(f"  {eoa} -> {proxy}  {kind:6} ({by})")
+        print(f"  {eoa} -> {proxy}  {kind:7} ({by})")
     print(
         f"\nclob_backfill (lookback 90d, source data_api, every mapped wallet) finished in {backfill_s:.1f}s; the emulator "
         f"served {stats.get('/trades', 0)} /trades and {stats.get('/public-profile', 0)} /public-profile requests"
