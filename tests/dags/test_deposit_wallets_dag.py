@@ -20,16 +20,8 @@ def resolved_by() -> dict[str, str]:
 
 
 def test_discovery_types_every_kind_and_the_promotion_counts_deposit_wallets(database, emulator_factory, run_dag, capfd):
-    emu = emulator_factory(
-        wallets=8,
-        proxy_users=4,
-        deposit_users=3,
-        fills_per_wallet=10,
-        anchor_s=int(time.time()) - 600,
-        history_days=10,
-        late_fraction=0,
-        rate_scale=0,
-    )
+    recent = {"anchor_s": int(time.time()) - 600, "history_days": 10, "late_fraction": 0}  # every fill promotable
+    emu = emulator_factory(wallets=8, proxy_users=4, deposit_users=3, fills_per_wallet=10, rate_scale=0, **recent)
     users = emu.dataset.users
     deposits = [u for u in users if u.wallet_type == "deposit"]
     # every kind, with and without a Gamma profile where it matters; both deposit-wallet forms
