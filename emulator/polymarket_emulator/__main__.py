@@ -20,7 +20,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--wallets", type=int, default=12)
     parser.add_argument("--fills-per-wallet", type=int, default=300)
+    parser.add_argument("--proxy-users", type=int, default=8, help="users trading from a proxy or Safe wallet")
     parser.add_argument("--deposit-users", type=int, default=3, help="users trading from a deposit wallet")
+    parser.add_argument("--two-wallet-users", type=int, default=0, help="users also trading from a second wallet")
     parser.add_argument("--anchor", type=int, default=None, help="newest fill time, Unix seconds (default: now)")
     parser.add_argument("--late-fraction", type=float, default=0.02)
     parser.add_argument("--rate-scale", type=float, default=1.0, help="multiplier of the published rate limits; 0 = off")
@@ -33,7 +35,9 @@ def main(argv: list[str] | None = None) -> int:
         seed=args.seed,
         wallets=args.wallets,
         fills_per_wallet=args.fills_per_wallet,
+        proxy_users=args.proxy_users,
         deposit_users=args.deposit_users,
+        two_wallet_users=args.two_wallet_users,
         anchor_s=args.anchor,
         late_fraction=args.late_fraction,
     )

@@ -5,7 +5,9 @@ what the emulator serves. It includes the awkward cases an ingester must survive
 
 - users whose trades run through a proxy or Safe wallet (``proxy_wallet != user_eoa``), optionally
   users of deposit wallets (``build_dataset(deposit_users=...)``: UUPS and beacon forms, the last one
-  without a Gamma profile), and direct traders (the EOA trades itself);
+  without a Gamma profile), and direct traders (the EOA trades itself); optionally users who trade
+  from two wallets (``build_dataset(two_wallet_users=...)``: a Safe and a deposit wallet, or a proxy
+  and the EOA itself), one entry in ``users`` per wallet;
 - transactions holding several fills of one wallet, some identical in every field;
 - maker and taker fills (Data API ``takerOnly=false`` returns both);
 - late-arriving fills, hidden until released through the control API;
@@ -209,6 +211,7 @@ def build_dataset(
     history_days: int = 200,
     proxy_users: int = 8,
     deposit_users: int = 0,
+    two_wallet_users: int = 0,
     late_fraction: float = 0.02,
     burst_fills: int = 0,
     burst_distinct: int = 3,
@@ -223,7 +226,11 @@ def build_dataset(
 
     ``deposit_users``: the users after the ``proxy_users`` trade from a deposit wallet (alternately its
     UUPS and its beacon form); the last of them has no Gamma profile. They take the place of direct
-    traders and draw nothing from the random stream, so every fill is the same with or without them."""
+    traders and draw nothing from the random stream, so every fill is the same with or without them.
+
+    ``two_wallet_users``: that many users also trade from a second wallet Gamma does not name (see
+    :func:`_second_wallets`): one more entry in ``users`` each (same EOA and name), appended last, with
+    fills from a seed of their own, so everything else is the same with or without them."""
     rng = random.Random(seed)
     anchor = int(anchor_s if anchor_s is not None else time.time() // 3600 * 3600)
     markets = [
@@ -247,23 +254,57 @@ def build_dataset(
     dataset = Dataset(users=users, markets=markets, anchor_s=anchor, _rng=random.Random(seed + 1))
     oldest = anchor - history_days * 86_400
     for user in users:
-        wallet = user.proxy_wallet
-        stamps = sorted((rng.randint(oldest, anchor - 60) for _ in range(fills_per_wallet)), reverse=True)
-        fills: list[EmuFill] = []
-        hidden: list[EmuFill] = []
-        for ts in stamps:
-            roll = rng.random()
-            if fills and roll < 0.01:
-                fill = fills[-1]  # an identical second fill in the same transaction
-            elif fills and roll < 0.06:
-                prev = fills[-1]
-                fill = _make_fill(rng, wallet, markets, prev.ts, tx=prev.tx)  # same tx, other fill
-            else:
-                fill = _make_fill(rng, wallet, markets, ts)
-            (hidden if rng.random() < late_fraction else fills).append(fill)
-        dataset._fills[wallet] = fills
-        dataset._hidden[wallet] = hidden
+        history = _history(rng, user.proxy_wallet, markets, oldest, anchor, fills_per_wallet, late_fraction)
+        dataset._fills[user.proxy_wallet], dataset._hidden[user.proxy_wallet] = history
+    for second in _second_wallets(users, two_wallet_users):
+        users.append(second)  # after every first wallet's history: their fills are the same without these
+        rng_second = random.Random(f"second:{second.proxy_wallet}")
+        history = _history(rng_second, second.proxy_wallet, markets, oldest, anchor, fills_per_wallet, late_fraction)
+        dataset._fills[second.proxy_wallet], dataset._hidden[second.proxy_wallet] = history
     if burst_fills > 0:
         ts = burst_ts if burst_ts is not None else anchor - 3600
         dataset.add_burst(users[burst_wallet].proxy_wallet, burst_fills, ts, burst_distinct)
     return dataset
+
+
+def _history(
+    rng: random.Random, wallet: str, markets: list[EmuMarket], oldest: int, anchor: int, n: int, late_fraction: float
+) -> tuple[list[EmuFill], list[EmuFill]]:
+    """One wallet's fills (visible, late-arriving), newest first, drawn from ``rng``."""
+    stamps = sorted((rng.randint(oldest, anchor - 60) for _ in range(n)), reverse=True)
+    fills: list[EmuFill] = []
+    hidden: list[EmuFill] = []
+    for ts in stamps:
+        roll = rng.random()
+        if fills and roll < 0.01:
+            fill = fills[-1]  # an identical second fill in the same transaction
+        elif fills and roll < 0.06:
+            prev = fills[-1]
+            fill = _make_fill(rng, wallet, markets, prev.ts, tx=prev.tx)  # same tx, other fill
+        else:
+            fill = _make_fill(rng, wallet, markets, ts)
+        (hidden if rng.random() < late_fraction else fills).append(fill)
+    return fills, hidden
+
+
+def _second_wallets(users: list[EmuUser], count: int) -> list[EmuUser]:
+    """``count`` second wallets of users Gamma profiles (and names their first wallet): alternately a
+    Safe user's deposit wallet (its UUPS form; an account that later got a deposit wallet for API
+    trading) and a proxy user's EOA trading itself. Gamma never names the second wallet. The CLOB key
+    owner (user 0) is left alone."""
+    safes = [u for u in users if u.wallet_type == "safe" and u.in_gamma]
+    proxies = [u for u in users[1:] if u.wallet_type == "proxy" and u.in_gamma]
+    wanted = ((count + 1) // 2, count // 2)
+    if wanted[0] > len(safes) or wanted[1] > len(proxies):
+        raise ValueError(
+            f"two_wallet_users={count} needs {wanted[0]} Safe and {wanted[1]} proxy users with a Gamma profile; "
+            f"the data set has {len(safes)} and {len(proxies)} (raise proxy_users)"
+        )
+    seconds = []
+    for j in range(count):
+        first = (safes if j % 2 == 0 else proxies)[j // 2]
+        if j % 2 == 0:
+            seconds.append(EmuUser(first.user_eoa, derive_deposit_wallets(first.user_eoa)[0], "deposit", first.name, False))
+        else:
+            seconds.append(EmuUser(first.user_eoa, first.user_eoa, "direct", first.name, False))
+    return seconds
