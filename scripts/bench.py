@@ -17,9 +17,14 @@
    DAG runs, which also gives the fetch span (first to last ``/trades`` request, +-0.1 s) and the
    busiest 10 s window; the load tasks' own ``fetch:`` log lines give their summed fetch spans.
    Goals: >= 0.8 of the limit, 0 responses 429.
+6. ``pm_proxy_discovery`` with ``top_n=100`` through the real DAG at 150 ms emulator latency and the
+   published limits, over 100 EOAs shaped like a top-volume list (mostly proxy, Safe and deposit users
+   with a Gamma profile, 10 of them also trading from a second wallet): Gamma and ``/trades``
+   requests (emulator stats), mappings stored, seconds. No goal: it shows the cost of probing every
+   candidate of every EOA.
 
 Options: ``--quick`` runs smaller sizes (for a smoke check);
-``--only load|dag|incremental|rss|fetch|dagfetch``.
+``--only load|dag|incremental|rss|fetch|dagfetch|discovery``.
 """
 
 from __future__ import annotations
@@ -376,10 +381,48 @@ def bench_dag_fetch_incremental(wallets: int) -> None:
     _report_dag_fetch(label, seconds, code, sampler.numbers(), log)
 
 
+def bench_discovery(top_n: int) -> None:
+    """``pm_proxy_discovery`` over ``top_n`` EOAs: 80 % proxy / Safe users, 15 % deposit users, the rest
+    direct, and one in ten also trading from a second wallet Gamma does not name."""
+    opts = {
+        "wallets": top_n,
+        "proxy_users": top_n * 8 // 10,
+        "deposit_users": top_n * 15 // 100,
+        "two_wallet_users": top_n // 10,
+        "fills_per_wallet": 5,
+        "rate_scale": 1,
+        "latency_ms": LATENCY_MS,
+    }
+    with emulator(BENCH / "emu-discovery", **opts) as url:
+        env = _fetch_env("discovery", url)
+        prepare_airflow(env)
+        users = emulator_get(url, "/__emulator/dataset")["users"]
+        eoas = sorted({u["user_eoa"] for u in users})
+        os.environ["AIRFLOW_CONN_CLICKHOUSE_DEFAULT"] = env["AIRFLOW_CONN_CLICKHOUSE_DEFAULT"]
+        from clob_pipeline.hooks.clickhouse import ClickHouseHook
+
+        with ClickHouseHook() as ch:  # closed before Airflow opens the chDB folder
+            ch.run_sql_file("schema/database.sql")
+            ch.run_sql_file("schema/state_tables.sql")
+            ch.run_sql_file("demo/seed_wallet_metrics.sql", {"wallets": eoas, "volumes": [50_000.0] * len(eoas)})
+        seconds, _, code = _run_dag(env, {"top_n": top_n}, "pm_proxy_discovery", BENCH / "discovery.log")
+        stats = emulator_get(url, "/__emulator/stats")
+        with ClickHouseHook() as ch:
+            stored = ch.query_rows("SELECT count() FROM {db:Identifier}.pm_user_proxy_wallets_v2 FINAL")[0][0]
+    print(
+        f"[discovery] pm_proxy_discovery top_n={top_n}, {LATENCY_MS} ms latency, published limits: exit {code}, "
+        f"run {seconds:.1f}s; {stats.get('/public-profile', 0)} /public-profile + {stats.get('/trades', 0)} /trades "
+        f"requests ({(stats.get('/public-profile', 0) + stats.get('/trades', 0)) / len(eoas):.1f} per EOA), "
+        f"{stats.get('429', 0)} responses 429; {stored} of the emulator's {len(users)} wallets mapped "
+        f"({len(users) - len(eoas)} EOAs trade from two)",
+        flush=True,
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--only", choices=["load", "dag", "incremental", "rss", "fetch", "dagfetch"])
+    parser.add_argument("--only", choices=["load", "dag", "incremental", "rss", "fetch", "dagfetch", "discovery"])
     args = parser.parse_args()
     BENCH.mkdir(parents=True, exist_ok=True)
     if args.only in (None, "load"):
@@ -396,6 +439,8 @@ def main() -> int:
     if args.only in (None, "dagfetch"):
         bench_dag_fetch_backfill(*((30, 600) if args.quick else (60, 3000)))
         bench_dag_fetch_incremental(60 if args.quick else 1000)
+    if args.only in (None, "discovery"):
+        bench_discovery(100)
     return 0
 
 
