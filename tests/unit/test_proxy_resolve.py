@@ -1,4 +1,4 @@
-"""Resolution order of evidence, with fake lookups (no HTTP)."""
+"""Resolution order of evidence, with fake lookups (no HTTP): every wallet of an address with evidence."""
 
 from __future__ import annotations
 
@@ -12,45 +12,81 @@ PROXY, SAFE = derive_proxy_wallet(EOA), derive_safe_wallet(EOA)
 # The deposit wallet of EOA in its UUPS and beacon forms (published vectors, polymarket-api.md §4.2)
 DEPOSIT_UUPS = "0x57ffbc34de23124faeb8387fcd689d314e57accd"
 DEPOSIT_BEACON = "0x94bf330955a0b957662feaf878de77bf25f76cd9"
+CANDIDATES = [PROXY, SAFE, DEPOSIT_UUPS, DEPOSIT_BEACON, EOA]  # the probe order
 
 
 def no_trades(address: str) -> bool:
     return False
 
 
+def rows(resolutions) -> list[tuple[str, str, str]]:
+    return [(r.proxy_wallet, r.wallet_type, r.resolved_by) for r in resolutions]
+
+
+class Probe:
+    """A has-trades probe that answers True for ``traders`` and records what it was asked."""
+
+    def __init__(self, *traders: str) -> None:
+        self.traders, self.asked = set(traders), []
+
+    def __call__(self, address: str) -> bool:
+        self.asked.append(address)
+        return address in self.traders
+
+
 def test_gamma_proxy_confirmed_by_create2():
-    r = resolve_address(EOA, lambda a: {"proxyWallet": SAFE.upper().replace("0X", "0x")}, no_trades)
+    [r] = resolve_address(EOA, lambda a: {"proxyWallet": SAFE.upper().replace("0X", "0x")}, no_trades)
     assert (r.proxy_wallet, r.wallet_type, r.resolved_by, r.proxy_separated) == (SAFE, "safe", "gamma+create2", True)
 
 
 def test_gamma_proxy_not_matching_derivation_is_kept_as_unverified_proxy():
     other = "0x" + "12" * 20
-    r = resolve_address(EOA, lambda a: {"proxyWallet": other}, no_trades)
-    assert (r.proxy_wallet, r.wallet_type, r.resolved_by) == (other, "proxy", "gamma")
+    probe = Probe()
+    assert rows(resolve_address(EOA, lambda a: {"proxyWallet": other}, probe)) == [(other, "proxy", "gamma")]
+    assert probe.asked == CANDIDATES  # Gamma's wallet is none of them: all five are probed
 
 
 def test_no_profile_falls_back_to_derived_wallet_with_trades():
-    r = resolve_address(EOA, lambda a: None, lambda a: a == PROXY)
-    assert (r.proxy_wallet, r.wallet_type, r.resolved_by) == (PROXY, "proxy", "create2+data_api")
+    assert rows(resolve_address(EOA, lambda a: None, Probe(PROXY))) == [(PROXY, "proxy", "create2+data_api")]
 
 
 @pytest.mark.parametrize("deposit", [DEPOSIT_UUPS, DEPOSIT_BEACON])
 def test_gamma_naming_a_deposit_wallet_yields_deposit(deposit):
-    r = resolve_address(EOA, lambda a: {"proxyWallet": deposit}, no_trades)
+    [r] = resolve_address(EOA, lambda a: {"proxyWallet": deposit}, no_trades)
     assert (r.proxy_wallet, r.wallet_type, r.resolved_by, r.proxy_separated) == (deposit, "deposit", "gamma+create2", True)
 
 
 @pytest.mark.parametrize("deposit", [DEPOSIT_UUPS, DEPOSIT_BEACON])
 def test_no_profile_resolves_to_the_deposit_wallet_that_has_trades(deposit):
-    probed = []
-
-    def has_trades(address):
-        probed.append(address)
-        return address == deposit
-
-    r = resolve_address(EOA, lambda a: None, has_trades)
+    probe = Probe(deposit)
+    [r] = resolve_address(EOA, lambda a: None, probe)
     assert (r.proxy_wallet, r.wallet_type, r.resolved_by, r.proxy_separated) == (deposit, "deposit", "create2+data_api", True)
-    assert probed[:2] == [PROXY, SAFE] and probed[-1] == deposit and EOA not in probed
+    assert probe.asked == CANDIDATES
+
+
+def test_gamma_named_safe_and_a_deposit_wallet_with_trades_resolve_to_both():
+    """An older Safe user who later got a deposit wallet for API trading: Gamma names only the Safe."""
+    probe = Probe(SAFE, DEPOSIT_UUPS)
+    found = resolve_address(EOA, lambda a: {"proxyWallet": SAFE}, probe)
+    assert rows(found) == [(SAFE, "safe", "gamma+create2"), (DEPOSIT_UUPS, "deposit", "create2+data_api")]
+    assert {r.user_eoa for r in found} == {EOA}
+    assert probe.asked == [PROXY, DEPOSIT_UUPS, DEPOSIT_BEACON, EOA]  # 4 probes: not the Safe Gamma named
+
+
+def test_every_wallet_with_trades_is_its_own_resolution_the_eoa_last():
+    found = resolve_address(EOA, lambda a: None, Probe(*CANDIDATES))
+    assert rows(found) == [
+        (PROXY, "proxy", "create2+data_api"),
+        (SAFE, "safe", "create2+data_api"),
+        (DEPOSIT_UUPS, "deposit", "create2+data_api"),
+        (DEPOSIT_BEACON, "deposit", "create2+data_api"),
+        (EOA, "direct", "data_api"),
+    ]
+
+
+def test_gamma_named_proxy_and_the_eoa_trading_itself_resolve_to_both():
+    found = resolve_address(EOA, lambda a: {"proxyWallet": PROXY}, Probe(EOA))
+    assert rows(found) == [(PROXY, "proxy", "gamma+create2"), (EOA, "direct", "data_api")]
 
 
 def test_derived_type_names_each_kind_and_nothing_else():
@@ -59,19 +95,26 @@ def test_derived_type_names_each_kind_and_nothing_else():
     ]  # fmt: skip
 
 
-def test_no_profile_but_own_trades_is_direct():
-    r = resolve_address(EOA, lambda a: None, lambda a: a == EOA)
-    assert (r.proxy_wallet, r.wallet_type, r.proxy_separated) == (EOA, "direct", False)
+def test_only_own_trades_resolves_to_direct_only():
+    probe = Probe(EOA)
+    [r] = resolve_address(EOA, lambda a: None, probe)
+    assert (r.proxy_wallet, r.wallet_type, r.resolved_by, r.proxy_separated) == (EOA, "direct", "data_api", False)
+    assert probe.asked == CANDIDATES
 
 
-def test_nothing_anywhere_is_none():
-    assert resolve_address(EOA, lambda a: None, no_trades) is None
+def test_nothing_anywhere_is_no_wallet():
+    assert resolve_address(EOA, lambda a: None, no_trades) == []
 
 
-def test_gamma_failure_uses_fallback_and_fails_only_when_it_finds_nothing():
+def test_gamma_failure_uses_the_probes_and_fails_only_when_they_find_nothing():
     def broken(address):
         raise RuntimeError("HTTP 500")
 
-    assert resolve_address(EOA, broken, lambda a: a == SAFE).proxy_wallet == SAFE
+    assert rows(resolve_address(EOA, broken, Probe(SAFE, EOA))) == [
+        (SAFE, "safe", "create2+data_api"),
+        (EOA, "direct", "data_api"),
+    ]
+    probe = Probe()
     with pytest.raises(ResolutionError, match="HTTP 500"):
-        resolve_address(EOA, broken, no_trades)
+        resolve_address(EOA, broken, probe)
+    assert probe.asked == CANDIDATES  # every candidate was asked before the lookup counted as failed

@@ -1,17 +1,19 @@
-"""Decide which wallet an address trades from, given a profile lookup and a has-trades probe.
+"""Decide which wallets an address trades from, given a profile lookup and a has-trades probe.
 
-Order of evidence (first that answers wins):
+An EOA can trade from several wallets (an older proxy or Safe user who later got a deposit wallet
+for API trading, or who also signs orders with the EOA itself), and Gamma names only one. So every
+wallet with evidence is returned, each with its own type and ``resolved_by``:
 
-1. Gamma ``/public-profile``: ``proxyWallet`` different from the address -> proxy-separated. Its
-   type comes from the CREATE2 cross-check against every derived kind: ``proxy``, ``safe`` or
-   ``deposit`` (either deposit-wallet form), ``resolved_by`` ``gamma+create2``; a wallet none of
-   them matches is kept as ``proxy``, ``resolved_by`` ``gamma`` (unverified).
-2. No profile (404), or Gamma failing: the CREATE2 candidates (proxy, Safe, deposit UUPS, deposit
-   beacon), then the address itself, each asked whether it has Data API trades. The first derived
-   wallet with trades -> proxy-separated (``create2+data_api``); the address itself with trades ->
-   ``direct`` (``data_api``).
-3. Nothing anywhere -> ``None`` (not a trader; nothing is written). If Gamma failed *and* the
-   fallback found nothing, the lookup counts as failed (it may be a proxy user we could not see).
+1. Gamma ``/public-profile``: ``proxyWallet``, typed by the CREATE2 cross-check against every
+   derived kind: ``proxy``, ``safe`` or ``deposit`` (either deposit-wallet form), ``resolved_by``
+   ``gamma+create2``; the address itself is ``direct`` (``gamma``); a wallet none of them matches is
+   kept as ``proxy``, ``resolved_by`` ``gamma`` (unverified).
+2. Every other candidate is asked whether it has Data API trades: the CREATE2 wallets (proxy, Safe,
+   deposit UUPS, deposit beacon; ``create2+data_api``), then the address itself (``direct``,
+   ``data_api``). The wallet Gamma named is not asked again (its evidence is Gamma's), so an address
+   costs 4 probes with a profile that names a derived wallet or the address, 5 otherwise.
+3. Nothing anywhere -> no wallet (not a trader; nothing is written). If Gamma failed *and* no
+   candidate has trades, the lookup counts as failed (it may be a proxy user we could not see).
 
 The functions take callables so they are unit-tested without HTTP.
 """
@@ -46,24 +48,26 @@ def resolve_address(
     address: str,
     lookup_profile: Callable[[str], dict[str, Any] | None],
     has_trades: Callable[[str], bool],
-) -> Resolution | None:
-    """Resolve one lower-case address; see the module docstring for the order of evidence."""
+) -> list[Resolution]:
+    """Every wallet of one lower-case address with evidence, Gamma's first, then the probed
+    candidates in the order above; see the module docstring."""
     gamma_error: Exception | None = None
     try:
         profile = lookup_profile(address)
-    except Exception as err:  # the hook already retried; fall back to derivation
+    except Exception as err:  # the hook already retried; the probes still answer
         profile, gamma_error = None, err
-    proxy = str((profile or {}).get("proxyWallet") or "").lower()
-    if proxy and ADDRESS_RE.match(proxy):
-        kind = derived_type(address, proxy)
+    found: list[Resolution] = []
+    named = str((profile or {}).get("proxyWallet") or "").lower()
+    if named and ADDRESS_RE.match(named):
+        kind = derived_type(address, named)
         if kind is None:
-            return Resolution(address, proxy, "proxy", "gamma")
-        return Resolution(address, proxy, kind, "gamma" if kind == "direct" else "gamma+create2")
-    for wallet_type, candidate in derived_wallets(address):
-        if has_trades(candidate):
-            return Resolution(address, candidate, wallet_type, "create2+data_api")
-    if has_trades(address):
-        return Resolution(address, address, "direct", "data_api")
-    if gamma_error is not None:
-        raise ResolutionError(f"Gamma lookup failed ({gamma_error}) and no derived wallet has trades") from gamma_error
-    return None
+            found.append(Resolution(address, named, "proxy", "gamma"))
+        else:
+            found.append(Resolution(address, named, kind, "gamma" if kind == "direct" else "gamma+create2"))
+    probed = [(kind, wallet, "create2+data_api") for kind, wallet in derived_wallets(address)] + [("direct", address, "data_api")]
+    for kind, wallet, by in probed:
+        if wallet != named and has_trades(wallet):
+            found.append(Resolution(address, wallet, kind, by))
+    if not found and gamma_error is not None:
+        raise ResolutionError(f"Gamma lookup failed ({gamma_error}) and no candidate wallet has trades") from gamma_error
+    return found
