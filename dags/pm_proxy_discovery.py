@@ -1,18 +1,20 @@
 """
-### pm_proxy_discovery — map the most active wallets to their Polymarket proxy wallets
+### pm_proxy_discovery — map the most active wallets to every Polymarket wallet they trade from
 
 Manual trigger; also the first step of a fresh setup (then `clob_backfill` loads every mapped
 wallet). Reads the top `top_n` wallets with `total_volume_usd > min_volume_usd` from
-`metrics_table`, resolves each (Gamma `/public-profile`, checked against the CREATE2-derived
-proxy / Safe / deposit-wallet addresses; when Gamma has no profile or fails, the derived wallets are
-probed on the Data API), and upserts `pm_user_proxy_wallets_v2` (`user_eoa`, `proxy_wallet`,
-`wallet_type` proxy / safe / deposit / direct, `resolved_by`, `resolved_at`). Proxy, Safe and
-deposit wallets all count as proxy-separated.
+`metrics_table` and resolves each EOA to **every** wallet it trades from: Gamma `/public-profile`'s
+`proxyWallet` (typed by the CREATE2 cross-check against the derived proxy / Safe / deposit-wallet
+addresses), plus each derived wallet and the EOA itself that has Data API trades (an EOA can trade
+from several, e.g. an older Safe and a newer deposit wallet; Gamma names one). Each wallet is its
+own row of `pm_user_proxy_wallets_v2` (`user_eoa`, `proxy_wallet`, `wallet_type` proxy / safe /
+deposit / direct, `resolved_by`, `resolved_at`). Proxy, Safe and deposit wallets all count as
+proxy-separated.
 
-**The mapping never shrinks**: nothing is deleted; a failed or empty lookup writes nothing; a
-`direct` result never overrides a known proxy mapping; a re-run adds no rows. A known pair is only
-re-typed to the type its CREATE2 derivation proves (e.g. a deposit wallet stored as `proxy` by an
-older version becomes `deposit`).
+**The mapping never shrinks**: nothing is deleted; a failed or empty lookup writes nothing; a new
+wallet of a known EOA is added beside its known ones, never instead of them; a re-run adds no rows.
+A known pair is only re-typed to the type its CREATE2 derivation proves (e.g. a deposit wallet
+stored as `proxy` by an older version becomes `deposit`).
 
 **Bad input**: a malformed address in the metrics table or in `wallets` is logged with its value
 and skipped; it never writes a row and never aborts the run.
@@ -118,20 +120,15 @@ def pm_proxy_discovery() -> None:
         resolved = [m for r in results for m in r["resolved"]]
         failed = [f for r in results for f in r["failed"]]
         not_found = sum(len(r["not_found"]) for r in results)
+        requests = sum(r.get("requests", 0) for r in results)
         with ClickHouseHook() as ch:
             known = ch.query_file(
                 "proxy/known_mappings.sql",
                 {"proxy_table": STAGING_PROXY_TABLE, "eoas": sorted({m["user_eoa"] for m in resolved})},
             )
             types = {(eoa, proxy): kind for eoa, proxy, kind in known}
-            has_proxy = {eoa for eoa, proxy, _ in known if proxy != eoa}
             now = dt.datetime.now(dt.UTC)
-            new = [
-                m
-                for m in resolved
-                if (m["user_eoa"], m["proxy_wallet"]) not in types
-                and not (m["wallet_type"] == "direct" and m["user_eoa"] in has_proxy)
-            ]
+            new = [m for m in resolved if (m["user_eoa"], m["proxy_wallet"]) not in types]  # beside known wallets
             retyped = [
                 m
                 for m in resolved
@@ -150,18 +147,22 @@ def pm_proxy_discovery() -> None:
                     column_names=["user_eoa", "proxy_wallet", "wallet_type", "resolved_by", "resolved_at", "updated_at"],
                     database=ch.bundle_database,
                 )
-            total, separated, direct, deposit = ch.query_file("proxy/mapping_counts.sql", {"proxy_table": STAGING_PROXY_TABLE})[0]
-        looked_up = len(resolved) + len(failed) + not_found
+            counts = ch.query_file("proxy/mapping_counts.sql", {"proxy_table": STAGING_PROXY_TABLE})[0]
+            total, separated, direct, deposit, users, several = counts
+        eoas = Counter(m["user_eoa"] for m in resolved)
+        looked_up = len(eoas) + len(failed) + not_found
         kinds = Counter(m["wallet_type"] for m in resolved if m["proxy_wallet"] != m["user_eoa"])
         found = sum(kinds.values())
         for f in failed:
             print(f"FAILED {f['wallet']}: {f['error']}")
         print(
-            f"proxy discovery: looked_up={looked_up} direct={len(resolved) - found} proxy_separated={found} "
-            f"(proxy={kinds['proxy']} safe={kinds['safe']} deposit={kinds['deposit']}) no_activity={not_found} "
-            f"failed={len(failed)}; new_rows={len(new)} retyped={len(retyped)}; {STAGING_PROXY_TABLE} now {total} "
-            f"mappings ({separated} proxy-separated of which {deposit} deposit, {direct} direct) "
-            f"in {time.monotonic() - started:.2f}s"
+            f"proxy discovery: looked_up={looked_up} wallets={len(resolved)} direct={len(resolved) - found} "
+            f"proxy_separated={found} (proxy={kinds['proxy']} safe={kinds['safe']} deposit={kinds['deposit']}) "
+            f"several_wallets={sum(n > 1 for n in eoas.values())} no_activity={not_found} failed={len(failed)} "
+            f"with {requests} API requests; "
+            f"new_rows={len(new)} retyped={len(retyped)}; {STAGING_PROXY_TABLE} now {total} mappings of {users} "
+            f"users ({separated} proxy-separated of which {deposit} deposit, {direct} direct; {several} users with "
+            f"several wallets) in {time.monotonic() - started:.2f}s"
         )
         if failed and not resolved:
             raise AirflowFailException(
@@ -175,6 +176,7 @@ def pm_proxy_discovery() -> None:
             "failed": len(failed),
             "new_rows": len(new),
             "retyped": len(retyped),
+            "requests": requests,
         }
 
     batches = select_wallets()

@@ -4,20 +4,26 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from airflow.sdk import BaseOperator
 
 from clob_pipeline.config import DATA_API_CONN_ID, GAMMA_CONN_ID
 from clob_pipeline.hooks.polymarket import PolymarketDataApiHook, PolymarketGammaHook
-from clob_pipeline.proxy.resolve import ResolutionError, resolve_address
+from clob_pipeline.proxy.resolve import Resolution, ResolutionError, resolve_address
 
 
 class ResolveProxyWalletsOperator(BaseOperator):
-    """Resolve each address of ``wallets``; return the resolutions and failures (small, via XCom).
+    """Resolve each address of ``wallets`` to every wallet it trades from; return the resolutions
+    (one per wallet, several per address possible) and failures (small, via XCom).
 
     Writes nothing: the DAG's store task upserts the results, so a failed lookup can never delete
     or overwrite a known mapping. Logs every proxy-separated wallet as ``wallet -> proxy``.
+
+    Each address costs one Gamma request and 4-5 has-trades probes, so addresses are resolved
+    concurrently (the Data API connection's ``max_in_flight``); the hooks' shared limiters keep
+    the requests inside the published budgets.
 
     :param wallets: lower-case addresses (templated).
     """
@@ -46,49 +52,59 @@ class ResolveProxyWalletsOperator(BaseOperator):
         def has_trades(address: str) -> bool:
             return bool(data_api.get_json("/trades", {"user": address, "limit": 1, "takerOnly": "false", "start": 1}))
 
-        resolved: list[dict[str, str]] = []
-        failed: list[dict[str, str]] = []
-        not_found: list[str] = []
+        def resolve(address: str) -> list[Resolution] | ResolutionError:
+            try:
+                return resolve_address(address, gamma.get_public_profile, has_trades)
+            except ResolutionError as err:
+                return err
+
+        workers = max(1, min(len(self.wallets), data_api.max_in_flight))
         try:
-            for wallet in self.wallets:
-                try:
-                    result = resolve_address(wallet, gamma.get_public_profile, has_trades)
-                except ResolutionError as err:
-                    self.log.error("could not resolve %s: %s", wallet, err)
-                    failed.append({"wallet": wallet, "error": str(err)[:300]})
-                    continue
-                if result is None:
-                    not_found.append(wallet)
-                    continue
-                if result.proxy_separated:
-                    self.log.info(
-                        "proxy-separated: %s -> %s (%s, by %s)",
-                        wallet,
-                        result.proxy_wallet,
-                        result.wallet_type,
-                        result.resolved_by,
-                    )
-                resolved.append(
-                    {
-                        "user_eoa": result.user_eoa,
-                        "proxy_wallet": result.proxy_wallet,
-                        "wallet_type": result.wallet_type,
-                        "resolved_by": result.resolved_by,
-                    }
-                )
+            with ThreadPoolExecutor(workers, thread_name_prefix="resolve") as pool:
+                outcomes = list(pool.map(resolve, self.wallets))  # a probe that failed for good fails the task
         finally:
             gamma.close()
             data_api.close()
+        resolved: list[dict[str, str]] = []
+        failed: list[dict[str, str]] = []
+        not_found: list[str] = []
+        for address, outcome in zip(self.wallets, outcomes, strict=True):
+            if isinstance(outcome, ResolutionError):
+                self.log.error("could not resolve %s: %s", address, outcome)
+                failed.append({"wallet": address, "error": str(outcome)[:300]})
+                continue
+            if not outcome:
+                not_found.append(address)
+            for r in outcome:
+                if r.proxy_separated:
+                    self.log.info("proxy-separated: %s -> %s (%s, by %s)", address, r.proxy_wallet, r.wallet_type, r.resolved_by)
+                resolved.append(
+                    {
+                        "user_eoa": r.user_eoa,
+                        "proxy_wallet": r.proxy_wallet,
+                        "wallet_type": r.wallet_type,
+                        "resolved_by": r.resolved_by,
+                    }
+                )
+            if len(outcome) > 1:
+                self.log.info("%s trades from %d wallets: %s", address, len(outcome), ", ".join(r.proxy_wallet for r in outcome))
         separated = sum(r["proxy_wallet"] != r["user_eoa"] for r in resolved)
+        several = sum(isinstance(o, list) and len(o) > 1 for o in outcomes)
+        requests = gamma.stats.requests + data_api.stats.requests
         self.log.info(
-            "looked up %d wallets: proxy-separated=%d direct=%d no-activity=%d failed=%d; requests gamma=%d data_api=%d; %.2fs",
+            "looked up %d addresses: %d wallets (proxy-separated=%d direct=%d), %d addresses with several wallets, "
+            "no-activity=%d failed=%d; requests gamma=%d data_api=%d (%.1f per address, %d at once); %.2fs",
             len(self.wallets),
+            len(resolved),
             separated,
             len(resolved) - separated,
+            several,
             len(not_found),
             len(failed),
             gamma.stats.requests,
             data_api.stats.requests,
+            requests / max(1, len(self.wallets)),
+            workers,
             time.monotonic() - started,
         )
-        return {"resolved": resolved, "failed": failed, "not_found": not_found}
+        return {"resolved": resolved, "failed": failed, "not_found": not_found, "requests": requests}
