@@ -29,7 +29,7 @@ def main() -> int:
     if not ANCHOR_FILE.exists():  # fixed once, so re-runs see the same emulated history
         ANCHOR_FILE.write_text(str(int(time.time()) // 86_400 * 86_400))
     anchor = int(ANCHOR_FILE.read_text())
-    with emulator(DATA, anchor=anchor) as url:
+    with emulator(DATA, anchor=anchor, two_wallet_users=2) as url:  # two users also trade from a second wallet
         env = airflow_env(AIRFLOW_HOME, CHDB, url)
         prepare_airflow(env)
         users = emulator_get(url, "/__emulator/dataset")["users"]
@@ -52,7 +52,7 @@ def main() -> int:
         with ClickHouseHook() as ch:
             maps = ch.query_rows(
                 "SELECT user_eoa, proxy_wallet, wallet_type, resolved_by "
-                "FROM {db:Identifier}.pm_user_proxy_wallets_v2 FINAL ORDER BY wallet_type, user_eoa"
+                "FROM {db:Identifier}.pm_user_proxy_wallets_v2 FINAL ORDER BY user_eoa, wallet_type, proxy_wallet"
             )
             rows = ch.query_file_dicts("report/fills_by_wallet.sql", {"fills_table": "clob_fills_v2", "wallets": []})
         started = time.monotonic()
@@ -68,13 +68,15 @@ def main() -> int:
         counts = {name: table_rows(ch, name) for name in sorted(catalog)}
         live = live_tables(ch)
     kinds = Counter(kind for _, _, kind, _ in maps)
+    wallets_of = Counter(eoa for eoa, _, _, _ in maps)
     print(
-        f"\npm_proxy_discovery finished in {discovery_s:.1f}s: {len(maps)} mappings "
+        f"\npm_proxy_discovery finished in {discovery_s:.1f}s: {len(maps)} mappings of {len(wallets_of)} users "
         f"({sum(e != p for e, p, _, _ in maps)} proxy-separated: {kinds['proxy']} proxy, {kinds['safe']} safe, "
-        f"{kinds['deposit']} deposit; {kinds['direct']} direct); the malformed and the low-volume wallet were skipped"
+        f"{kinds['deposit']} deposit; {kinds['direct']} direct; {sum(n > 1 for n in wallets_of.values())} users trade "
+        f"from two or more wallets, marked *); the malformed and the low-volume wallet were skipped"
     )
     for eoa, proxy, kind, by in maps:
-        print(f"  {eoa} -> {proxy}  {kind:7} ({by})")
+        print(f"{'*' if wallets_of[eoa] > 1 else ' '} {eoa} -> {proxy}  {kind:7} ({by})")
     print(
         f"\nclob_backfill (lookback 90d, source data_api, every mapped wallet) finished in {backfill_s:.1f}s; the emulator "
         f"served {stats.get('/trades', 0)} /trades and {stats.get('/public-profile', 0)} /public-profile requests"
