@@ -127,11 +127,10 @@ def pm_proxy_discovery() -> None:
                 and not (m["wallet_type"] == "direct" and m["user_eoa"] in has_proxy)
             ]
             if new:
-                ch.get_client().insert(
+                ch.bulk_insert_rows(
                     STAGING_PROXY_TABLE,
-                    [[m["user_eoa"], m["proxy_wallet"], m["wallet_type"], m["resolved_by"], now, now] for m in new],
+                    [(m["user_eoa"], m["proxy_wallet"], m["wallet_type"], m["resolved_by"], now, now) for m in new],
                     column_names=["user_eoa", "proxy_wallet", "wallet_type", "resolved_by", "resolved_at", "updated_at"],
-                    database=ch.bundle_database,
                 )
             total, separated, direct = ch.query_file("proxy/mapping_counts.sql", {"proxy_table": STAGING_PROXY_TABLE})[0]
         looked_up = len(resolved) + len(failed) + not_found

@@ -12,11 +12,10 @@ def seed_mapping(emulator, proxy_table: str = "pm_user_proxy_wallets_v2") -> Non
     with ClickHouseHook() as ch:
         for name in ("schema/database.sql", "schema/proxy_table.sql"):
             ch.run_sql_file(name, {"proxy_table": proxy_table})
-        ch.get_client().insert(
+        ch.bulk_insert_rows(
             proxy_table,
-            [[u.user_eoa, u.proxy_wallet, u.wallet_type, "test"] for u in emulator.dataset.users],
+            [(u.user_eoa, u.proxy_wallet, u.wallet_type, "test") for u in emulator.dataset.users],
             column_names=["user_eoa", "proxy_wallet", "wallet_type", "resolved_by"],
-            database=ch.bundle_database,
         )
 
 
