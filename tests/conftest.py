@@ -40,6 +40,8 @@ for path in (ROOT / "plugins", ROOT / "emulator"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
+from unit_rule import _pure_logic_only  # noqa: E402, F401 - an autouse fixture: tests/unit/ does no I/O
+
 from polymarket_emulator import (  # noqa: E402
     DEMO_CLOB_ADDRESS,
     DEMO_CLOB_API_KEY,

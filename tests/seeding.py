@@ -42,5 +42,24 @@ def checksums() -> dict[str, tuple[int, int] | None]:
     return {t: checksum(t) for t in PROMOTION_TABLES}
 
 
-def task_states(dag_run) -> dict[str, str | None]:
-    return {ti.task_id: ti.state for ti in dag_run.get_task_instances()}
+class TaskStates(dict):
+    """A run's task-instance states keyed by ``(task_id, map_index)``: every mapped instance has its own.
+
+    ``states["task"]`` is an unmapped task's state (map index -1); for a mapped task it raises, so a
+    test cannot read one instance and mean all: ``states.all("task")`` lists every instance's state.
+    """
+
+    def __getitem__(self, key: str | tuple[str, int]) -> str | None:
+        if isinstance(key, str):
+            if (key, -1) not in self and self.all(key):
+                raise KeyError(f"{key!r} is mapped ({len(self.all(key))} instances): use .all({key!r})")
+            key = (key, -1)
+        return super().__getitem__(key)
+
+    def all(self, task_id: str) -> list[str | None]:
+        """The states of every instance of ``task_id``, in map-index order."""
+        return [state for (tid, _), state in sorted(self.items(), key=lambda item: item[0]) if tid == task_id]
+
+
+def task_states(dag_run) -> TaskStates:
+    return TaskStates({(ti.task_id, ti.map_index): ti.state for ti in dag_run.get_task_instances()})

@@ -7,8 +7,10 @@ so they must work on this hook unchanged, and the hook's shared client must surv
 
 from __future__ import annotations
 
+import pytest
 from airflow.providers.clickhousedb.hooks.clickhouse import ClickHouseHook as ProviderClickHouseHook
 
+from clob_pipeline.errors import is_retryable
 from clob_pipeline.hooks.clickhouse import ClickHouseHook
 
 ROWS = [("0x" + "01" * 20, "0x" + "02" * 20, "proxy", "test"), ("0x" + "03" * 20, "0x" + "03" * 20, "direct", "test")]
@@ -52,3 +54,9 @@ def test_query_file_dicts_names_every_column(database):
         counts = ch.query_file_dicts("proxy/mapping_counts.sql", {"proxy_table": "pm_user_proxy_wallets_v2"})
     assert counts == [{"mappings": 2, "proxy_separated": 1, "direct": 1}]
 
+
+
+def test_a_missing_table_on_chdb_is_not_retryable(database):
+    with ClickHouseHook() as ch, pytest.raises(Exception) as missing:
+        ch.query_rows("SELECT count() FROM system.no_such_table")
+    assert not is_retryable(missing.value), str(missing.value)[:300]
