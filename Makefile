@@ -34,8 +34,11 @@ lint: $(STAMP)
 postgres:
 	bash scripts/ensure_postgres.sh
 
+# Tests in parallel (pytest-xdist): TEST_WORKERS processes, each with its own chDB folder and Airflow
+# home (tests/conftest.py); the real-scheduler tests start first on one worker. Prints the ten slowest.
+TEST_WORKERS ?= 2
 test: $(STAMP) $(COMPOSE_SPEC) lint postgres
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadgroup --durations=10
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench.py

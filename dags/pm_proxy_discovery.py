@@ -141,11 +141,10 @@ def pm_proxy_discovery() -> None:
                     f"{types[m['user_eoa'], m['proxy_wallet']]} -> {m['wallet_type']} (proven by CREATE2)"
                 )
             if new or retyped:
-                ch.get_client().insert(
+                ch.bulk_insert_rows(
                     STAGING_PROXY_TABLE,
-                    [[m["user_eoa"], m["proxy_wallet"], m["wallet_type"], m["resolved_by"], now, now] for m in new + retyped],
+                    [(m["user_eoa"], m["proxy_wallet"], m["wallet_type"], m["resolved_by"], now, now) for m in new + retyped],
                     column_names=["user_eoa", "proxy_wallet", "wallet_type", "resolved_by", "resolved_at", "updated_at"],
-                    database=ch.bundle_database,
                 )
             counts = ch.query_file("proxy/mapping_counts.sql", {"proxy_table": STAGING_PROXY_TABLE})[0]
             total, separated, direct, deposit, users, several = counts

@@ -198,11 +198,10 @@ def _seed_mapping(env: dict[str, str], users: list[dict]) -> None:
     with ClickHouseHook() as ch:  # closed before Airflow opens the chDB folder
         for name in ("schema/database.sql", "schema/proxy_table.sql"):
             ch.run_sql_file(name, {"proxy_table": "pm_user_proxy_wallets_v2"})
-        ch.get_client().insert(
+        ch.bulk_insert_rows(
             "pm_user_proxy_wallets_v2",
-            [[u["user_eoa"], u["proxy_wallet"], u["wallet_type"], "bench"] for u in users],
+            [(u["user_eoa"], u["proxy_wallet"], u["wallet_type"], "bench") for u in users],
             column_names=["user_eoa", "proxy_wallet", "wallet_type", "resolved_by"],
-            database=ch.bundle_database,
         )
 
 

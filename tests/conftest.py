@@ -3,14 +3,23 @@
 The environment is set before anything imports Airflow. Every test that touches ClickHouse gets a
 database of its own inside one chDB folder (chDB allows one data folder per process), so tests do
 not see each other's tables.
+
+Parallel runs (``make test``: pytest-xdist, ``-n 2 --dist loadgroup``): each worker is a process of
+its own and imports this file, so each gets its own temp folder (chDB folder, ``AIRFLOW_HOME`` with
+its SQLite metadata DB, rate-limit budgets) and binds its emulators to free ports. The metadata DB
+is migrated once per run and copied to each worker (``airflow_db``). The real-scheduler tests run
+first, together on one worker, while the other workers take the rest (``pytest_collection_modifyitems``).
 """
 
 from __future__ import annotations
 
+import atexit
 import base64
 import copy
+import fcntl
 import json
 import os
+import shutil
 import sys
 import tempfile
 import threading
@@ -23,10 +32,15 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-_TMP = Path(tempfile.mkdtemp(prefix="clob-pipeline-tests-"))
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")  # gw0, gw1, ... under pytest-xdist
+_TMP = Path(tempfile.mkdtemp(prefix=f"clob-pipeline-tests-{_WORKER}-"))
+atexit.register(shutil.rmtree, _TMP, ignore_errors=True)  # chDB folders are large: leave none behind
+if _WORKER == "main":  # the controller (or a run without xdist): a folder its workers share, inherited by them
+    os.environ["CLOB_PIPELINE_TEST_RUN_DIR"] = str(_TMP / "run")
 os.environ.update(
     {
         "AIRFLOW_HOME": str(_TMP / "airflow"),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{_TMP / 'airflow' / 'airflow.db'}",  # this process's own
         "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
@@ -39,6 +53,8 @@ os.environ.update(
 for path in (ROOT / "plugins", ROOT / "emulator"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
+
+from unit_rule import _pure_logic_only  # noqa: E402, F401 - an autouse fixture: tests/unit/ does no I/O
 
 from polymarket_emulator import (  # noqa: E402
     DEMO_CLOB_ADDRESS,
@@ -164,10 +180,32 @@ def emulator(emulator_factory) -> Emulator:
 
 @pytest.fixture(scope="session")
 def airflow_db() -> None:
-    """Migrate the SQLite metadata DB once per session (needed by dag.test())."""
+    """The migrated SQLite metadata DB dag.test() needs: migrated once per run, copied to each worker.
+
+    The first worker to need it migrates its own DB and leaves a copy in the run's shared folder;
+    the others copy that instead of migrating again (an exclusive lock orders them).
+    """
+    from airflow import settings
     from airflow.utils.db import initdb
 
-    initdb()
+    if _WORKER == "main" or "CLOB_PIPELINE_TEST_RUN_DIR" not in os.environ:
+        initdb()
+        return
+    shared = Path(os.environ["CLOB_PIPELINE_TEST_RUN_DIR"])
+    shared.mkdir(exist_ok=True)
+    own = _TMP / "airflow" / "airflow.db"
+    template = shared / "airflow.db"
+    with open(shared / "airflow.db.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if template.exists():
+            settings.dispose_orm()
+            shutil.copyfile(template, own)
+            settings.configure_orm()
+        else:
+            initdb()
+            settings.engine.dispose()  # every change on disk before the copy
+            shutil.copyfile(own, template.with_suffix(".tmp"))
+            os.replace(template.with_suffix(".tmp"), template)
 
 
 @pytest.fixture(scope="session")
@@ -219,3 +257,31 @@ def ch_rows(sql: str, parameters: dict[str, Any] | None = None) -> list[tuple]:
 
     with ClickHouseHook() as ch:
         return ch.query_rows(sql, parameters)
+
+
+SCHEDULER_TESTS = ROOT / "tests" / "scheduler"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The real-scheduler tests first: the longest unit of work, so the other workers overlap it."""
+    first = [item for item in items if SCHEDULER_TESTS in Path(item.fspath).parents]
+    items[:] = first + [item for item in items if item not in first]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadgroup``, with every test under tests/scheduler/ in one group: they share one
+    deployment (a module fixture: Postgres and Airflow processes), so one worker runs them all.
+
+    Why not an ``xdist_group`` mark: pytest-xdist 3.8 groups by rewriting ``item._nodeid``, which
+    pytest 9.2 no longer reads, so marked tests were spread over workers (two deployments at once).
+    """
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    class SchedulerTestsTogether(LoadGroupScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return "real_scheduler" if nodeid.startswith("tests/scheduler/") else super()._split_scope(nodeid)
+
+    return SchedulerTestsTogether(config, log)

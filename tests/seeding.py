@@ -14,11 +14,10 @@ def seed_mapping(emulator, proxy_table: str = "pm_user_proxy_wallets_v2") -> Non
     with ClickHouseHook() as ch:
         for name in ("schema/database.sql", "schema/proxy_table.sql"):
             ch.run_sql_file(name, {"proxy_table": proxy_table})
-        ch.get_client().insert(
+        ch.bulk_insert_rows(
             proxy_table,
-            [[u.user_eoa, u.proxy_wallet, u.wallet_type, "test"] for u in emulator.dataset.users],
+            [(u.user_eoa, u.proxy_wallet, u.wallet_type, "test") for u in emulator.dataset.users],
             column_names=["user_eoa", "proxy_wallet", "wallet_type", "resolved_by"],
-            database=ch.bundle_database,
         )
 
 
@@ -63,5 +62,24 @@ def checksums() -> dict[str, tuple[int, int] | None]:
     return {t: checksum(t) for t in PROMOTION_TABLES}
 
 
-def task_states(dag_run) -> dict[str, str | None]:
-    return {ti.task_id: ti.state for ti in dag_run.get_task_instances()}
+class TaskStates(dict):
+    """A run's task-instance states keyed by ``(task_id, map_index)``: every mapped instance has its own.
+
+    ``states["task"]`` is an unmapped task's state (map index -1); for a mapped task it raises, so a
+    test cannot read one instance and mean all: ``states.all("task")`` lists every instance's state.
+    """
+
+    def __getitem__(self, key: str | tuple[str, int]) -> str | None:
+        if isinstance(key, str):
+            if (key, -1) not in self and self.all(key):
+                raise KeyError(f"{key!r} is mapped ({len(self.all(key))} instances): use .all({key!r})")
+            key = (key, -1)
+        return super().__getitem__(key)
+
+    def all(self, task_id: str) -> list[str | None]:
+        """The states of every instance of ``task_id``, in map-index order."""
+        return [state for (tid, _), state in sorted(self.items(), key=lambda item: item[0]) if tid == task_id]
+
+
+def task_states(dag_run) -> TaskStates:
+    return TaskStates({(ti.task_id, ti.map_index): ti.state for ti in dag_run.get_task_instances()})

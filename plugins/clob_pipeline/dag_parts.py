@@ -11,10 +11,11 @@ from clob_pipeline.fills.params import SOURCES
 from clob_pipeline.operators.fills_transfer import PolymarketFillsToClickHouseOperator
 from clob_pipeline.operators.schema_upgrade import EnsureSchemaOperator
 
-# Idempotent DDL, in order: database, fills table, mapping table, state tables. A tuple: Airflow
-# resolves a list of ``.sql`` names in place (names become file texts), so each operator gets a copy.
+# Idempotent DDL, in order: database, schema versions, fills table, mapping table, state tables. A tuple:
+# Airflow resolves a list of ``.sql`` names in place (names become file texts), so each operator gets a copy.
 SCHEMA_FILES = (
     "schema/database.sql",
+    "schema/schema_versions.sql",
     "schema/fills_table.sql",
     "schema/proxy_table.sql",
     "schema/state_tables.sql",
@@ -48,8 +49,8 @@ def wallets_per_task_param(default: int) -> Param:
 
 
 def ensure_schema_task(fills_table: str = STAGING_FILLS_TABLE, proxy_table: str = STAGING_PROXY_TABLE) -> EnsureSchemaOperator:
-    """``ensure_schema``: create the bundle database and tables if missing, upgrade older fills
-    tables (safe to re-run)."""
+    """``ensure_schema``: create the bundle database and tables if missing, then run the schema
+    upgrades not yet recorded in ``schema_versions`` (safe to re-run; a recorded upgrade never runs again)."""
     return EnsureSchemaOperator(
         task_id="ensure_schema",
         sql=list(SCHEMA_FILES),

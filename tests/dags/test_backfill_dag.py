@@ -9,6 +9,9 @@ import pytest
 from airflow.sdk import DagRunState
 from conftest import ch_rows
 from fills_truth import expected_fills, ledger_and_table_counts, physical_and_final_counts, stored_fills
+from seeding import checksum, seed_mapping
+
+from clob_pipeline.fills.params import WALLET_PATTERN, ParamError
 
 
 def test_backfill_stores_exactly_the_emulators_fills_and_a_rerun_changes_nothing(database, emulator, run_dag, capfd):
@@ -84,11 +87,25 @@ def test_clob_source_signs_requests_and_stores_the_owners_fills(database, emulat
     assert ledger == table_counts
 
 
-def test_bad_params_fail_before_anything_is_written(database, emulator, run_dag):
-    with pytest.raises(Exception, match="0x123"):
-        dr = run_dag("clob_backfill", {"wallets": ["0x123"]})
-        assert dr.state == DagRunState.FAILED
-    assert ch_rows("SELECT count() FROM system.databases WHERE name = {db:String}")[0][0] == 0
+def test_bad_params_fail_before_anything_is_written(database, emulator, run_dag, dagbag):
+    seed_mapping(emulator)  # an installed bundle: its database and mappings exist, nothing else yet
+    before = tables_and_checksums()
+    with pytest.raises(Exception, match=r"wallets.*0x123|0x123.*wallets") as refused:
+        run_dag("clob_backfill", {"lookback": "all", "wallets": [emulator.dataset.wallets[0], "0x123"]})
+    assert WALLET_PATTERN in str(refused.value)  # names the rule too
+    assert tables_and_checksums() == before  # no task ran: ensure_schema would have created the fills table
+
+    # A conf that bypassed the trigger form (CLI, API) meets the same rule in the first task, upstream of every write.
+    dag = dagbag.dags["clob_backfill"]
+    plan = dag.get_task("plan_backfill")
+    assert dag.get_task("ensure_schema").upstream_task_ids == {"plan_backfill"}
+    with pytest.raises(ParamError, match=r"'wallets\[1\]' must be an address matching .*got '0x123'"):
+        plan.python_callable(params={"lookback": "all", "source": "data_api", "wallets": [emulator.dataset.wallets[0], "0x123"]})
+
+
+def tables_and_checksums() -> dict[str, tuple[int, int] | None]:
+    names = [n for (n,) in ch_rows("SELECT name FROM system.tables WHERE database = {db:String} ORDER BY name")]
+    return {name: checksum(name) for name in names}
 
 
 def test_empty_mapping_and_no_wallets_fails_with_next_step(database, emulator, run_dag):

@@ -21,7 +21,7 @@ def test_a_clob_401_fails_in_one_try_with_one_request_and_the_run_is_red(databas
 
     assert dr.state == DagRunState.FAILED
     states = task_states(dr)
-    assert states["load_wallet_fills"] == "failed" and states["summarize"] == "failed"
+    assert states.all("load_wallet_fills") == ["failed"] and states["summarize"] == "failed"
     assert tries(dr, "load_wallet_fills") == [1]  # retries=1 in tests: no second try
     assert emulator.stats()["/data/trades"] == 1  # one request, no in-hook or Airflow retry
 
@@ -61,5 +61,6 @@ def test_incremental_with_a_wrong_clob_secret_fails_each_wallet_once_and_ends_fa
     assert dr.state == DagRunState.FAILED
     tasks = -(-len(emulator.dataset.wallets) // per_task)
     assert tries(dr, "load_new_fills") == [1] * tasks  # one wallet or a batch: no Airflow retry
-    assert task_states(dr)["summarize"] == "failed"
+    states = task_states(dr)
+    assert states.all("load_new_fills") == ["failed"] * tasks and states["summarize"] == "failed"
     assert emulator.stats()["/data/trades"] == len(emulator.dataset.wallets)

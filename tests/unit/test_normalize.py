@@ -37,15 +37,17 @@ def test_millisecond_timestamps_are_detected_by_magnitude():
 
 
 def test_the_data_api_normaliser_is_stateless():
-    """Identical rows give identical fills, however often and in whatever order they are read."""
-    n = DataApiFillNormalizer(WALLET, EOA)
+    """Identical rows give identical fills, however often and in whatever order they are read: a
+    page's fills depend on that page alone, not on the pages the normaliser read before it."""
     rows = [row(), row(), row(price=0.58)]
-    first = n.normalize_page(rows)
-    assert first[0] == first[1]
-    assert n.normalize_page(rows[::-1]) == first[::-1]
-    assert n.skipped == 0
-    for gone in ("restart_window", "next_occurrence", "carried", "end_page"):
-        assert not hasattr(n, gone)
+    fresh = DataApiFillNormalizer(WALLET, EOA).normalize_page(rows)
+    assert fresh[0] == fresh[1]
+    used = DataApiFillNormalizer(WALLET, EOA)
+    used.normalize_page([row(timestamp=1_700_000_100), row(size=3), *rows])  # earlier pages, overlapping this one
+    used.normalize_page(rows[::-1])
+    assert used.normalize_page(rows) == fresh
+    assert used.normalize_page(rows[::-1]) == fresh[::-1]
+    assert used.skipped == 0
 
 
 def test_the_wallet_is_the_normalisers_not_the_rows():

@@ -35,14 +35,6 @@ def test_marked_errors_and_their_wrappers_are_not_retryable():
     assert is_retryable(RuntimeError("connection reset")) and is_retryable(TimeoutError())
 
 
-def test_a_missing_table_on_chdb_is_not_retryable(database):
-    from clob_pipeline.hooks.clickhouse import ClickHouseHook
-
-    with ClickHouseHook() as ch, pytest.raises(Exception) as missing:
-        ch.query_rows("SELECT count() FROM system.no_such_table")
-    assert not is_retryable(missing.value), str(missing.value)[:300]
-
-
 def test_the_policy_fails_permanent_errors_and_defers_the_rest():
     policy = FailFastRetryPolicy()
     fail = policy.evaluate(PolymarketApiError("HTTP 401", 401), try_number=1, max_tries=3)

@@ -10,15 +10,24 @@ fields. One extra selects the embedded engine:
   (clickhouse-connect's chDB interface, ``dsn="chdb:///abs/path"``).
 
 ``schema`` names the bundle's database (default ``polymarket``). Extra ``cluster`` (optional)
-runs every DDL statement ``ON CLUSTER`` with Replicated engines (see ``cluster_ddl.py``). The client itself connects to
-``default`` and every SQL file names ``{db:Identifier}`` explicitly, because the bundle's database
-may not exist yet when the first task runs. The hook adds ``db`` to every parameter set.
+runs every DDL statement ``ON CLUSTER`` with Replicated engines (see ``cluster_ddl.py``).
+
+Two kinds of client, so the provider's contract holds:
+
+- ``get_client()`` is the provider's: a **new** client on the bundle's database that the caller
+  closes. Inherited provider methods (``bulk_insert_rows``, and ``get_conn`` for common-sql's
+  ``get_first``/``get_records``) open and close one each.
+- ``shared_client()`` is this hook's own: opened on first use, kept for the task, closed by
+  :meth:`close`. The helpers below (``run_sql_file``, ``query_file``, ``insert_arrow``, ...) run on
+  it. It connects to ``default`` and every SQL file names ``{db:Identifier}`` explicitly, because
+  the bundle's database may not exist yet when the first task runs. The hook adds ``db`` to every
+  parameter set.
 
 chDB allows one process per data folder (a second one fails with ``ChdbFolderBusyError`` naming the
-holder, ``hooks/chdb_lock.py``), so close the hook (``with ClickHouseHook() as ch:``) as
-soon as a task is done with it; tasks that use it share a one-slot pool. Closing an embedded hook
-first lets the database's running merges finish (``hooks/merge_wait.py``), unless the ``with``
-block is left by an error.
+holder, ``hooks/chdb_lock.py``); clients of one process share its engine. So close the hook
+(``with ClickHouseHook() as ch:``) and every ``get_client()`` client as soon as a task is done with
+them; tasks that use it share a one-slot pool. Closing an embedded hook first lets the database's
+running merges finish (``hooks/merge_wait.py``), unless the ``with`` block is left by an error.
 """
 
 from __future__ import annotations
@@ -73,31 +82,42 @@ class ClickHouseHook(ProviderClickHouseHook):
 
     def _get_client_kwargs(self) -> dict[str, Any]:
         kwargs = super()._get_client_kwargs()
-        kwargs["database"] = "default"  # SQL names {db:Identifier}; the database may not exist yet
+        kwargs["database"] = self.bundle_database  # the provider's rule, with the bundle's default name
         return kwargs
 
-    def _new_client(self) -> Client:
+    def _open_client(self, database: str) -> Client:
         import clickhouse_connect
 
         if self.chdb_path:
             os.makedirs(self.chdb_path, exist_ok=True)
             try:
-                return clickhouse_connect.get_client(dsn=f"chdb://{self.chdb_path}")
+                return clickhouse_connect.get_client(dsn=f"chdb://{self.chdb_path}", database=database)
             except Exception as err:
                 if is_chdb_lock_error(err):  # busy: say who holds it, the rule, the fix; else what to check
                     raise open_error(self.chdb_path, err) from err
                 raise
-        return clickhouse_connect.get_client(**self._get_client_kwargs())
+        return clickhouse_connect.get_client(**{**self._get_client_kwargs(), "database": database})
 
     def get_client(self) -> Client:
-        """The hook's client, opened on first use and kept until :meth:`close`."""
+        """A new client on the bundle's database; the caller closes it (the provider's contract).
+
+        chDB or server alike, so inherited provider methods such as ``bulk_insert_rows`` work on
+        this hook. The database must exist (``ensure_schema`` creates it).
+        """
+        return self._open_client(self.bundle_database)
+
+    def shared_client(self) -> Client:
+        """This hook's own client, opened on first use and kept until :meth:`close`.
+
+        On ``default``: the bundle's SQL names ``{db:Identifier}``, and its database may not exist yet.
+        """
         if self._client is None:
-            self._client = self._new_client()
+            self._client = self._open_client("default")
         return self._client
 
     def get_conn(self) -> ClickHouseConnection:
-        """DB-API connection for common-sql; a client of its own that DbApiHook closes."""
-        return ClickHouseConnection(self._new_client())
+        """DB-API connection for common-sql: a client of its own (``get_client``) that DbApiHook closes."""
+        return ClickHouseConnection(self.get_client())
 
     def close(self, wait_for_merges: bool = True) -> None:
         """Close the client; an embedded engine first lets running merges finish (bounded wait)."""
@@ -154,7 +174,7 @@ class ClickHouseHook(ProviderClickHouseHook):
     def run_statements(self, sql: str, parameters: Mapping[str, Any] | None = None) -> int:
         """Run each statement of ``sql`` as a command (rewritten for the cluster, if one is set)."""
         statements = split_statements(sql)
-        client = self.get_client()
+        client = self.shared_client()
         for statement in statements:
             client.command(for_cluster(statement) if self.cluster else statement, parameters=self._params(parameters))
         return len(statements)
@@ -163,21 +183,21 @@ class ClickHouseHook(ProviderClickHouseHook):
         return self.run_statements(read_sql(name), parameters)
 
     def query_rows(self, sql: str, parameters: Mapping[str, Any] | None = None) -> list[tuple]:
-        return self.get_client().query(sql, parameters=self._params(parameters)).result_rows
+        return self.query_result(sql, parameters).result_rows
 
     def query_file(self, name: str, parameters: Mapping[str, Any] | None = None) -> list[tuple]:
         return self.query_rows(read_sql(name), parameters)
 
     def query_result(self, sql: str, parameters: Mapping[str, Any] | None = None) -> Any:
         """clickhouse-connect's ``QueryResult`` (``column_names``, ``result_rows``) of one statement."""
-        return self.get_client().query(sql, parameters=self._params(parameters))
+        return self.shared_client().query(sql, parameters=self._params(parameters))
 
     def query_file_dicts(self, name: str, parameters: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
-        result = self.get_client().query(read_sql(name), parameters=self._params(parameters))
-        return [dict(zip(result.column_names, row)) for row in result.result_rows]
+        """Rows of an SQL file as dicts keyed by column name (the driver's ``named_results``)."""
+        return list(self.query_result(read_sql(name), parameters).named_results())
 
     def insert_arrow(self, table: str, arrow_table: pa.Table) -> None:
-        self.get_client().insert_arrow(table, arrow_table, database=self.bundle_database)
+        self.shared_client().insert_arrow(table, arrow_table, database=self.bundle_database)
 
     # common-sql check operators call these with their own SQL; give them the db parameter too
     def get_first(self, sql: Any, parameters: Any = None, **kwargs: Any) -> Any:

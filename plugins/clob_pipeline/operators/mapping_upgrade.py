@@ -34,7 +34,7 @@ def retype_mapping_table(ch: ClickHouseHook, table: str) -> int:
         by = "gamma+create2" if row["resolved_by"] == "gamma" and kind != "direct" else row["resolved_by"]
         fixed.append([row["user_eoa"], row["proxy_wallet"], kind, by, row["resolved_at"], now])
     if fixed:
-        ch.get_client().insert(table, fixed, column_names=COLUMNS, database=ch.bundle_database)
+        ch.bulk_insert_rows(table, fixed, column_names=COLUMNS)
     return len(fixed)
 
 

@@ -1,8 +1,16 @@
-"""``ensure_schema``: create the bundle's tables, and upgrade fills tables made by older versions.
+"""``ensure_schema``: create the bundle's tables, then run each pending schema upgrade once.
 
-Why an upgrade step: fills used to have two kinds of id (the CLOB's trade id, a content hash for the
-Data API), so one fill loaded through both sources was stored twice. Now every fill's id is its
-content plus its rank (``fills/identity.py``). Existing tables keep working and lose nothing:
+Why numbered upgrades: some changes need more than idempotent DDL (a scan, a rewrite of rows).
+Running those on every DAG run cost a ``FINAL`` scan of every fills table each time, the 6-hourly
+incremental included. So each such change is an :class:`Upgrade` with a version number;
+``ensure_schema`` reads the versions recorded in ``schema_versions`` (a few rows) and runs only the
+missing ones, in order, recording each after it finished. A crash mid-upgrade records nothing, and
+every upgrade is written to be run again, so the next run finishes the job.
+
+Version 1, one identity for a fill across sources: fills used to have two kinds of id (the CLOB's
+trade id, a content hash for the Data API), so one fill loaded through both sources was stored
+twice. Now every fill's id is its content plus its rank (``fills/identity.py``). Existing tables
+keep working and lose nothing:
 
 1. every fills table of the bundle that exists (staging, production, the kept ``*_old``) gets the
    new columns ``maker_order_id`` and ``copies`` (an ``ALTER ... ADD COLUMN IF NOT EXISTS``);
@@ -14,13 +22,16 @@ content plus its rank (``fills/identity.py``). Existing tables keep working and 
    sources is now one row.
 
 Data API ids keep their formula, so their rows need nothing; their ``copies`` stays 0 (unknown)
-until a load reads their second again.
+until a load reads their second again. Tables made after version 1 is recorded have the current
+layout (``schema/fills_table.sql``), so they are not looked at again.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -79,26 +90,67 @@ def rekey_old_clob_rows(ch: ClickHouseHook, table: str) -> int:
     return len(rows)
 
 
+def upgrade_fills_identity(ch: ClickHouseHook) -> str:
+    """Version 1 (see the module docstring); returns what it did, for the record and the log."""
+    tables = [name for (name,) in ch.query_file("upgrade/fills_tables.sql", {"names": list(FILLS_TABLES)})]
+    rekeyed = {}
+    for table in tables:
+        ch.run_sql_file("upgrade/fills_columns.sql", {"fills_table": table})
+        rekeyed[table] = rekey_old_clob_rows(ch, table)
+    return f"fills tables upgraded: {', '.join(tables) or 'none'}; old-style CLOB rows re-keyed: {rekeyed or 'none'}"
+
+
+@dataclass(frozen=True)
+class Upgrade:
+    """One schema upgrade: run once per database, in version order, then recorded."""
+
+    version: int
+    name: str
+    apply: Callable[[ClickHouseHook], str]
+
+
+def upgrade_mapping_types(ch: ClickHouseHook) -> str:
+    """Version 2: ``wallet_type`` on every mapping table, and the types only a derivation can prove
+    (``operators/mapping_upgrade.py``); returns what it did, for the record and the log."""
+    return f"mapping rows re-typed by CREATE2: {upgrade_mapping_tables(ch) or 'none'}"
+
+
+UPGRADES = (
+    Upgrade(1, "fills_identity_across_sources", upgrade_fills_identity),
+    Upgrade(2, "mapping_wallet_types", upgrade_mapping_types),
+)
+
+
+def apply_pending_upgrades(ch: ClickHouseHook, run_id: str) -> list[tuple[Upgrade, str]]:
+    """Run the upgrades not yet recorded in ``schema_versions``; returns each one run with its detail."""
+    applied = {version for (version,) in ch.query_file("upgrade/applied_versions.sql")}
+    done = []
+    for upgrade in sorted(UPGRADES, key=lambda u: u.version):
+        if upgrade.version in applied:
+            continue
+        detail = upgrade.apply(ch)
+        ch.run_sql_file(
+            "upgrade/record_version.sql",
+            {"version": upgrade.version, "name": upgrade.name, "detail": detail, "run_id": run_id},
+        )
+        done.append((upgrade, detail))
+    return done
+
+
 class EnsureSchemaOperator(ClickHouseSqlOperator):
-    """Run the idempotent DDL files, then upgrade every existing fills and mapping table of the bundle
-    (mapping tables: ``operators/mapping_upgrade.py``)."""
+    """Run the idempotent DDL files, then the schema upgrades this database has not recorded yet."""
 
     def execute(self, context: Any) -> int:
         statements = super().execute(context)
         started = time.monotonic()
         with ClickHouseHook(self.clickhouse_conn_id) as ch:
-            tables = [name for (name,) in ch.query_file("upgrade/fills_tables.sql", {"names": list(FILLS_TABLES)})]
-            rekeyed = {}
-            for table in tables:
-                ch.run_sql_file("upgrade/fills_columns.sql", {"fills_table": table})
-                rekeyed[table] = rekey_old_clob_rows(ch, table)
-            retyped = upgrade_mapping_tables(ch)
+            done = apply_pending_upgrades(ch, context["run_id"])
+        for upgrade, detail in done:
+            self.log.info("schema upgrade %d (%s) applied and recorded: %s", upgrade.version, upgrade.name, detail)
         self.log.info(
-            "fills tables upgraded: %s; old-style CLOB rows re-keyed: %s; mapping rows re-typed by CREATE2: %s in %.2fs",
-            ", ".join(tables) or "none",
-            rekeyed or "none",
-            retyped or "none",
+            "schema at version %d: %d upgrade(s) applied in this run in %.2fs",
+            max(u.version for u in UPGRADES),
+            len(done),
             time.monotonic() - started,
         )
         return statements
-
