@@ -52,7 +52,7 @@ def test_query_file_dicts_names_every_column(database):
             ch.run_sql_file(name, {"proxy_table": "pm_user_proxy_wallets_v2"})
         ch.bulk_insert_rows("pm_user_proxy_wallets_v2", ROWS, column_names=COLUMNS)
         counts = ch.query_file_dicts("proxy/mapping_counts.sql", {"proxy_table": "pm_user_proxy_wallets_v2"})
-    assert counts == [{"mappings": 2, "proxy_separated": 1, "direct": 1}]
+    assert counts == [{"mappings": 2, "proxy_separated": 1, "direct": 1, "deposit": 0, "users": 2, "users_with_several": 0}]
 
 
 
