@@ -49,6 +49,7 @@ def test_promote_ingest_promote_again_and_roll_back(staged, run_dag):
     dry = run_dag("clob_promotion", {"dry_run": True})
     assert dry.state == DagRunState.SUCCESS
     assert task_states(dry)["swap_tables"] == "skipped"
+    assert task_states(dry)["approve_swap"] == "skipped"  # approval "required" (the default), yet a dry run never asks
     assert checksums() == before and not pause_held()
 
     first = run_dag("clob_promotion", {"approval": "auto"})
