@@ -63,3 +63,15 @@ def chromium_page(tmp_dir: str, width: int = 1280, height: int = 800) -> Iterato
 def artefact(name: str) -> str:
     os.makedirs(ARTEFACTS, exist_ok=True)
     return os.path.abspath(os.path.join(ARTEFACTS, name))
+
+
+def airflow_ui_screenshot(tmp_dir: str, api_url: str, token: str, path: str, shows: str, name: str) -> str:
+    """Open ``path`` of the Airflow UI logged in (the SimpleAuthManager's ``_token`` cookie), wait until
+    the page shows the text ``shows``, keep a screenshot as the artefact ``name``; returns the page's text."""
+    with chromium_page(tmp_dir, 1400, 1000) as page:
+        page.context.add_cookies([{"name": "_token", "value": token, "url": api_url}])
+        page.goto(api_url + path)
+        page.get_by_text(shows).first.wait_for(timeout=60_000)
+        page.wait_for_load_state("networkidle")
+        page.screenshot(path=artefact(name), full_page=True)
+        return page.inner_text("body")

@@ -64,7 +64,8 @@ def test_rejection_and_timeout_swap_nothing_and_an_approval_swaps(production_and
     assert audit["totals"]["wallets_removed"] == 1 and audit["totals"]["removed"] == dropped_fills
     assert f"| {dropped} | removed | {dropped_fills} | 0 | 0 | {dropped_fills} |" in audit["summary_md"]
     assert answer.asked["body"].startswith(audit["summary_md"]) and audit["report"] in answer.asked["body"]
-    assert answer.asked["subject"].startswith("Promote REVIEW:") and answer.asked["options"] == ["Approve", "Reject"]
+    assert answer.asked["subject"] == "Promote staging to production? Audit verdict: REVIEW"
+    assert answer.asked["options"] == ["Approve", "Reject"]
     html = report_text(audit)
     assert html.index('id="verdict"') < html.index("<svg") and "REVIEW before you promote" in html
     assert f'<td><code>{dropped}</code></td><td class="removed">removed</td>' in html

@@ -5,7 +5,6 @@ drawn (their series' colours cover real pixels of the screenshot). Screenshots a
 
 from __future__ import annotations
 
-from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
@@ -81,7 +80,9 @@ def test_the_report_opens_on_its_verdict_and_draws_both_charts(promotion_audit, 
 
     assert requests == [url]  # self-contained: nothing else is fetched
     assert box["y"] + box["height"] <= FIRST_SCREEN[1], box  # the verdict is on the first screen, whole
-    assert verdict_text.startswith(f"REVIEW before you promote: 1 wallet(s) lose all their fills: {GONE} (12 fills,"), verdict_text
+    assert verdict_text.startswith(f"REVIEW before you promote: 1 wallet(s) lose all their fills: {GONE} (12 fills,"), (
+        verdict_text
+    )
     assert colour_pixels(first_screen, "#b45309", tolerance=8) > 0.5 * box["width"] * box["height"]  # amber banner
     for chart, colours in ((fills_chart, (charts.INCOMING, charts.CURRENT)), (wallet_chart, (charts.ADDED, charts.REMOVED))):
         for colour in colours:

@@ -151,6 +151,8 @@ def audit_task(operation: str) -> Any:
         summary = markdown_summary(audit, url)
         verdict = audit["verdict"]
         print(summary)
+        print(f"audit verdict: {verdict['level'].upper()}: {verdict['headline']}")
+        print(f"audit report: {url}")
         print(
             f"audit_{operation}: {verdict['level'].upper()}: {verdict['headline']}; {verdict['numbers']}; "
             f"report {url} ({time.monotonic() - started:.1f}s)"
@@ -178,13 +180,16 @@ def check_numbers(context: Any) -> dict[str, Any]:
     }
 
 
+QUESTION = {"promote": "Promote staging to production?", "rollback": "Roll production back to *_old?"}
+
+
 def approval_task(operation: str) -> SwapApprovalOperator:
     """On-call approves the audited swap (unless Param ``approval`` is ``auto``); body = the audit's summary."""
     audit = f"ti.xcom_pull(task_ids='audit_{operation}')"
     return SwapApprovalOperator(
         task_id="approve_swap",
         operation=operation,
-        subject=f"{operation.capitalize()} {{{{ {audit}['verdict'] | upper }}}}: {{{{ {audit}['headline'] }}}}",
+        subject=f"{QUESTION[operation]} Audit verdict: {{{{ {audit}['verdict'] | upper }}}}",
         body=(
             f"{{{{ {audit}['summary_md'] }}}}\n\n"
             f"**Approve** swaps now. **Reject**, or no answer within {{{{ params.approval_timeout_minutes }}}} minutes, "
