@@ -67,11 +67,17 @@ def artefact(name: str) -> str:
 
 def airflow_ui_screenshot(tmp_dir: str, api_url: str, token: str, path: str, shows: str, name: str) -> str:
     """Open ``path`` of the Airflow UI logged in (the SimpleAuthManager's ``_token`` cookie), wait until
-    the page shows the text ``shows``, keep a screenshot as the artefact ``name``; returns the page's text."""
+    the page shows the text ``shows`` and its Approve and Reject buttons, keep two screenshots (the
+    page as opened: artefact ``name``; scrolled to the buttons: ``name`` with ``-buttons``); returns
+    the page's text."""
     with chromium_page(tmp_dir, 1400, 1000) as page:
         page.context.add_cookies([{"name": "_token", "value": token, "url": api_url}])
         page.goto(api_url + path)
         page.get_by_text(shows).first.wait_for(timeout=60_000)
         page.wait_for_load_state("networkidle")
-        page.screenshot(path=artefact(name), full_page=True)
+        page.screenshot(path=artefact(name))
+        approve, reject = (page.get_by_role("button", name=label, exact=True) for label in ("Approve", "Reject"))
+        approve.scroll_into_view_if_needed()
+        assert approve.is_visible() and reject.is_visible() and approve.is_enabled()
+        page.screenshot(path=artefact(name.replace(".png", "-buttons.png")))
         return page.inner_text("body")
