@@ -29,6 +29,9 @@ NO_FILLS = dict.fromkeys(
     ("wallets", "wallets_added", "wallets_removed", "wallets_changed", "incoming_fills", "current_fills", "added", "removed"), 0
 ) | {"incoming_usdc": 0.0, "current_usdc": 0.0}
 NO_MAPPINGS = dict.fromkeys(("incoming", "current", "changes", "added", "removed", "type_changed"), 0)
+# The columns of mapping_deltas.sql's two kinds of row.
+CHANGE_COLUMNS = ("user_eoa", "proxy_wallet", "change", "incoming_type", "current_type", "separated")
+TYPE_COLUMNS = ("wallet_type", "separated", "incoming", "current")
 
 
 @dataclass(frozen=True)
@@ -72,8 +75,7 @@ def measure(ch: Any, tables: AuditTables, checks: Mapping[str, Any]) -> dict[str
     (its XCom) or state. Returns the audit as plain data, verdict included."""
     fills, proxy = tables.parameters("fills"), tables.parameters("proxy")
     wallets = _plain_rows(ch.query_file_dicts("audit/wallet_deltas.sql", {**fills, "max_wallets": MAX_WALLET_ROWS}))
-    changes = _plain_rows(ch.query_file_dicts("audit/mapping_changes.sql", {**proxy, "max_rows": MAX_MAPPING_ROWS}))
-    types = _plain_rows(ch.query_file_dicts("audit/mapping_types.sql", proxy))
+    mappings = _plain_rows(ch.query_file_dicts("audit/mapping_deltas.sql", {**proxy, "max_rows": MAX_MAPPING_ROWS}))
     audit = {
         "operation": tables.operation,
         "database": ch.bundle_database,
@@ -87,9 +89,9 @@ def measure(ch: Any, tables: AuditTables, checks: Mapping[str, Any]) -> dict[str
         "totals": NO_FILLS | _totals(wallets, "total_"),
         "wallets": [_drop_totals(w) for w in wallets],
         "fills_per_day": _plain_rows(ch.query_file_dicts("audit/fills_per_day.sql", fills)),
-        "mapping_totals": NO_MAPPINGS | _totals(types, "total_") | _totals(changes, "total_"),
-        "mapping_changes": [_drop_totals(c) for c in changes],
-        "mapping_types": [_drop_totals(t) for t in types],
+        "mapping_totals": NO_MAPPINGS | _totals(mappings, "total_"),
+        "mapping_changes": [_columns(m, CHANGE_COLUMNS) for m in mappings if m["kind"] == "change"],
+        "mapping_types": [_columns(m, TYPE_COLUMNS) for m in mappings if m["kind"] == "type"],
         "checks": dict(checks),
         "reconciliation": reconciliation(ch, tables.incoming_fills),
     }
@@ -199,6 +201,10 @@ def _totals(rows: list[dict[str, Any]], prefix: str) -> dict[str, Any]:
     """The ``total_*`` columns every row of a query carries (window aggregates), without the prefix;
     empty when the query returned no row."""
     return {k.removeprefix(prefix): v for k, v in rows[0].items() if k.startswith(prefix)} if rows else {}
+
+
+def _columns(row: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    return {name: row[name] for name in names}
 
 
 def _drop_totals(row: dict[str, Any]) -> dict[str, Any]:
