@@ -42,7 +42,11 @@ def report_text(audit: dict) -> str:
     return Path(url.path).read_text()
 
 
-def test_rejection_and_timeout_swap_nothing_and_an_approval_swaps(production_and_a_smaller_staging_set, run_dag, capfd):
+def alerted(webhook: list[dict]) -> list[str]:
+    return [alert["task_id"] for alert in webhook]
+
+
+def test_rejection_and_timeout_swap_nothing_and_an_approval_swaps(production_and_a_smaller_staging_set, run_dag, capfd, webhook):
     emu, dropped = production_and_a_smaller_staging_set
     dropped_fills = len(list(emu.dataset.visible_fills(dropped)))
     before = checksums()
@@ -56,6 +60,7 @@ def test_rejection_and_timeout_swap_nothing_and_an_approval_swaps(production_and
     assert states["resume_ingestion"] == "failed"  # released the pause, then kept the run red
     assert checksums() == before and not pause_held()
     assert "promote REJECTED by oncall" in capfd.readouterr().out
+    assert alerted(webhook) == []  # a person decided: no alert (the teardown fails quietly too)
 
     # The audit names the dropped wallet as removed, with its counts, everywhere on-call looks.
     audit = audit_of(rejected)
@@ -78,6 +83,7 @@ def test_rejection_and_timeout_swap_nothing_and_an_approval_swaps(production_and
     assert checksums() == before and not pause_held()
     assert 6.5 * 60 < (answer.deadline - timed_out.get_task_instance("approve_swap").start_date).total_seconds() < 7.5 * 60
     assert "promote NOT APPROVED: nobody answered within 7 minutes" in capfd.readouterr().out
+    assert alerted(webhook) == ["approve_swap"]  # nobody answered: on-call is alerted
 
     with HitlAnswer("Approve"):
         approved = run_dag("clob_promotion", ASK)
