@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt co
 
 COMPOSE_SPEC := $(VENV)/compose-spec/.downloaded
 
-.PHONY: venv demo test lint postgres bench constraints clean
+.PHONY: venv demo test lint postgres chromium bench constraints clean
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -34,10 +34,15 @@ lint: $(STAMP)
 postgres:
 	bash scripts/ensure_postgres.sh
 
+# Debian's chromium for the report and approval-page screenshots (installs it when missing and root;
+# CLOB_PIPELINE_SKIP_BROWSER_TESTS=1 skips both the install and those tests).
+chromium:
+	bash scripts/ensure_chromium.sh
+
 # Tests in parallel (pytest-xdist): TEST_WORKERS processes, each with its own chDB folder and Airflow
 # home (tests/conftest.py); the real-scheduler tests start first on one worker. Prints the ten slowest.
 TEST_WORKERS ?= 2
-test: $(STAMP) $(COMPOSE_SPEC) lint postgres
+test: $(STAMP) $(COMPOSE_SPEC) lint postgres chromium
 	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadgroup --durations=10
 
 bench: $(STAMP)

@@ -15,26 +15,42 @@ On-call runbook: README, "Promote and roll back".
    `condition_id`/`proxy_wallet`/`user_eoa`, timestamps between `min_date` and now, at least
    `min_wallets` wallets with fills, at least `min_proxy_mappings` proxy-separated mappings, per-wallet
    row counts equal to the loaders' ledger.
-4. `plan_promote`: prints the plan (tables, row counts, steps). With `dry_run` it stops here.
-5. `swap_tables` (only if every check passed): refuses if staging changed since it was validated;
-   then, journaled in `promotion_journal`, `EXCHANGE TABLES clob_fills_v2 AND clob_fills` (or RENAME
-   when there is no production yet) and, right after, the same for `pm_user_proxy_wallets`; the
-   previous production is kept as `*_old`. An error between the two pairs reverses the first; a
-   crash is finished (or reversed) by the task's retry. The last step points ingestion at
-   production (`live_tables`) and re-creates empty staging.
-6. `verify_production`: production row counts equal the validated staging counts.
-7. `resume_ingestion` (teardown of the pause: runs even when a task failed or the run was marked
+4. `plan_promote`: prints the plan (tables, row counts, steps).
+5. `audit_promote`: what the swap will change, measured by ClickHouse (`include/sql/audit/`): per
+   wallet fills added and removed, first/last fill and USDC volume; mappings added, removed or
+   re-typed; fills per day of staging and production; each check's numbers. Writes a
+   self-contained HTML report (verdict first, charts) through Airflow's object storage
+   (`CLOB_PIPELINE_REPORTS_URL`, default a folder under AIRFLOW_HOME), logs its URL and a markdown
+   summary, and returns both in its XCom. With `dry_run` the run stops after it (`unless_dry_run`).
+6. `approve_swap`: with `approval: required` (the default) the run waits, on its "Required actions"
+   page, for on-call to approve or reject the swap; the body is the audit's summary and the report's
+   URL. A rejection, or no answer within `approval_timeout_minutes`, fails it: nothing is swapped and
+   the run ends red. `approval: auto` approves without asking (scripted runs) and logs so.
+7. `swap_tables` (only if every check passed and the swap was approved): refuses if staging changed
+   since it was validated; then, journaled in `promotion_journal`, `EXCHANGE TABLES clob_fills_v2 AND
+   clob_fills` (or RENAME when there is no production yet) and, right after, the same for
+   `pm_user_proxy_wallets`; the previous production is kept as `*_old`. An error between the two
+   pairs reverses the first; a crash is finished (or reversed) by the task's retry. The last step
+   points ingestion at production (`live_tables`) and re-creates empty staging.
+8. `verify_production`: production row counts equal the validated staging counts.
+9. `resume_ingestion` (teardown of the pause: runs even when a task failed or the run was marked
    failed): releases the pause. As the run's only leaf it then fails, quietly, unless the promotion
    completed (or was a dry run), so a run marked failed by hand stays red.
 
-A refused promotion (a failed check or a dry run) leaves every table untouched.
+A refused promotion (a failed check, a rejection, a timeout or a dry run) leaves every table untouched.
 """
 
 from __future__ import annotations
 
 from airflow.sdk import Param, chain, dag
 
-from clob_pipeline.config import CLICKHOUSE_POOL, STAGING_FILLS_TABLE, STAGING_PROXY_TABLE
+from clob_pipeline.config import (
+    APPROVAL_TIMEOUT_MAX_MINUTES,
+    APPROVAL_TIMEOUT_MINUTES,
+    CLICKHOUSE_POOL,
+    STAGING_FILLS_TABLE,
+    STAGING_PROXY_TABLE,
+)
 from clob_pipeline.dag_defaults import DAG_ARGS
 from clob_pipeline.dag_parts import ensure_schema_task
 from clob_pipeline.operators.clickhouse_check import ClickHouseCheckOperator
@@ -57,6 +73,23 @@ from clob_pipeline.promotion.checks import PROMOTION_CHECKS
             "2020-01-01", type="string", format="date", title="Oldest allowed fill date", description="YYYY-MM-DD (UTC)."
         ),
         "max_future_skew_minutes": Param(5, type="integer", minimum=0, maximum=1440, title="Allowed clock skew (minutes)"),
+        "approval": Param(
+            "required",
+            type="string",
+            enum=["required", "auto"],
+            title="Approval before the swap",
+            description="required: the run waits on its Required actions page until on-call approves the audited swap. "
+            "auto: approve without asking (scripted runs such as make demo); the log says so. A dry run never asks.",
+        ),
+        "approval_timeout_minutes": Param(
+            APPROVAL_TIMEOUT_MINUTES,
+            type="integer",
+            minimum=1,
+            maximum=APPROVAL_TIMEOUT_MAX_MINUTES,
+            title="Approval timeout (minutes)",
+            description="No answer by then ends the run red with nothing swapped (it must end well before the "
+            "ingestion pause counts as abandoned).",
+        ),
     },
 )
 def clob_promotion() -> None:
@@ -82,10 +115,13 @@ def clob_promotion() -> None:
         for spec in PROMOTION_CHECKS
     ]
     plan = swap_tasks.plan_task("promote")
+    audit = swap_tasks.audit_task("promote")
+    gate = swap_tasks.dry_run_gate_task()
+    approval = swap_tasks.approval_task("promote")
     swap = swap_tasks.swap_task("promote", plan)
     verify = swap_tasks.verify_task(plan)
     resume = swap_tasks.resume_ingestion_task(pause)
-    chain(ensure_schema_task(), pause, finished, checks, plan, swap_tasks.dry_run_gate_task(), swap, verify, resume)
+    chain(ensure_schema_task(), pause, finished, checks, plan, audit, gate, approval, swap, verify, resume)
 
 
 clob_promotion()

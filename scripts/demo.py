@@ -4,15 +4,18 @@ Starts the emulator, seeds ``wallet_metrics`` with the emulated users' volumes (
 and one low-volume entry, which discovery must skip), then runs with ``airflow dags test`` on a
 project-local AIRFLOW_HOME (SQLite) and chDB under ``.data/chdb``:
 ``pm_proxy_discovery`` -> ``clob_backfill`` (every mapped wallet, lookback 90d) -> ``clob_promotion``
--> ``clob_health``. Prints the mappings, per-wallet fill counts of the staging set, and the
-production tables after the promotion. Re-running is safe and prints the same counts (the second
-promotion keeps the first production as ``*_old``).
+-> ``clob_health``. The promotion approves automatically (Param ``approval: auto``; on-call approves
+on the run's Required actions page). Prints the mappings, per-wallet fill counts of the staging set,
+the promotion audit's verdict and report path, and the production tables after the promotion.
+Re-running is safe and prints the same counts (the second promotion keeps the first production as
+``*_old``).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from collections import Counter
 
@@ -22,6 +25,8 @@ DATA = ROOT / ".data"
 AIRFLOW_HOME = ROOT / ".airflow"
 CHDB = DATA / "chdb"
 ANCHOR_FILE = DATA / "emulator.anchor"
+# The demo plays on-call: it approves the audited swap itself instead of waiting on the approval step.
+APPROVE = {"approval": "auto"}
 
 
 def main() -> int:
@@ -56,7 +61,7 @@ def main() -> int:
             )
             rows = ch.query_file_dicts("report/fills_by_wallet.sql", {"fills_table": "clob_fills_v2", "wallets": []})
         started = time.monotonic()
-        run([str(BIN / "airflow"), "dags", "test", "clob_promotion"], env, quiet=True)
+        promotion = run([str(BIN / "airflow"), "dags", "test", "clob_promotion", "-c", json.dumps(APPROVE)], env, quiet=True)
         promotion_s = time.monotonic() - started
         health = run([str(BIN / "airflow"), "dags", "test", "clob_health"], env, quiet=True)
 
@@ -88,7 +93,17 @@ def main() -> int:
     first = min(r["first_fill"] for r in rows)
     last = max(r["last_fill"] for r in rows)
     print(f"TOTAL {len(rows)} wallets, {total} fills, {first:%Y-%m-%d} -> {last:%Y-%m-%d} in polymarket.clob_fills_v2 ({CHDB})")
-    print(f"\nclob_promotion finished in {promotion_s:.1f}s (every check passed); rows per table now:")
+    verdict = re.search(r"^audit verdict: (.+)$", promotion.stdout, re.MULTILINE)
+    report = re.search(r"^audit report: (\S+)$", promotion.stdout, re.MULTILINE)
+    if not (verdict and report):
+        raise SystemExit("clob_promotion's log has no 'audit verdict:' / 'audit report:' line (audit_promote changed?)")
+    print(f"\nclob_promotion audit verdict: {verdict.group(1)}")
+    print(f"audit report (open it in a browser): {report.group(1)}")
+    print(
+        f"approval: automatic (the demo triggers with {json.dumps(APPROVE)}); a person triggering clob_promotion "
+        "approves or rejects on the run's Required actions page"
+    )
+    print(f"clob_promotion finished in {promotion_s:.1f}s (every check passed, approved); rows per table now:")
     for name, n in counts.items():
         print(f"  polymarket.{name:28} {n:>6}")
     print(f"live tables (clob_incremental writes here): {live}")

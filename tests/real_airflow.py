@@ -295,7 +295,7 @@ class RealAirflow:
             self._check_alive()
             if time.monotonic() > deadline:
                 raise AssertionError(f"{task_id} not {state} after {timeout_s}s: {self.explain(dag_id, run_id)}")
-            time.sleep(0.3)
+            time.sleep(0.1)
 
     def set_pool_slots(self, name: str, slots: int) -> None:
         body = {"pool": name, "slots": slots, "include_deferred": False}
@@ -304,6 +304,38 @@ class RealAirflow:
     def mark_run(self, dag_id: str, run_id: str, state: str) -> None:
         """What on-call's "Mark run as failed" button does (PATCH the run's state)."""
         self._request("PATCH", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}", {"state": state})
+
+    def wait_until_asked(self, dag_id: str, run_id: str, task_id: str, timeout_s: float = 300) -> None:
+        """Until ``task_id`` waits for a person, and its worker has exited. An answer sent while the worker
+        that parked the task is still winding down (~1-6 s here) races it on Airflow 3.3.2: the task
+        resumes at once, then the executor's late "success" event for the parking workload makes the
+        scheduler put the resumed task up for retry, and it asks again. A person is slower than that."""
+        self.wait_for_task(dag_id, run_id, task_id, "awaiting_input", timeout_s)
+        parked = f"TaskInstance Finished: dag_id={dag_id}, task_id={task_id}, run_id={run_id}, "
+        deadline = time.monotonic() + timeout_s
+        while not any(parked in line and "state=awaiting_input" in line for line in self.scheduler_log().splitlines()):
+            self._check_alive()
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the scheduler did not see {task_id}'s worker exit in {timeout_s}s")
+            time.sleep(0.2)
+
+    def hitl_detail(self, dag_id: str, run_id: str, task_id: str) -> dict[str, Any]:
+        """The human-in-the-loop request of a task (what its Required actions page shows)."""
+        return self._request("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/-1/hitlDetails")
+
+    def respond(self, dag_id: str, run_id: str, task_id: str, option: str) -> dict[str, Any]:
+        """What on-call's Approve / Reject button on the Required actions page sends."""
+        body = {"chosen_options": [option], "params_input": {}}
+        return self._request("PATCH", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/-1/hitlDetails", body)
+
+    def xcom(self, dag_id: str, run_id: str, task_id: str, key: str = "return_value") -> Any:
+        entry = self._request("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/xcomEntries/{key}")
+        value = entry["value"]
+        return json.loads(value) if isinstance(value, str) else value
+
+    def ui_token(self) -> str:
+        """The JWT the UI keeps in its ``_token`` cookie after a login."""
+        return self._get_token()
 
     def task_instances(self, dag_id: str = "~", run_id: str = "~") -> list[dict[str, Any]]:
         return self._request("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances?limit=1000")["task_instances"]

@@ -42,6 +42,27 @@ INGESTION_LOCK_TTL_S = int(os.environ.get("CLOB_PIPELINE_LOCK_TTL_S", str(2 * 36
 _BUNDLE_ROOT = Path(__file__).resolve().parents[2]
 SQL_DIR = Path(os.environ.get("CLOB_PIPELINE_SQL_DIR", _BUNDLE_ROOT / "include" / "sql")).resolve()
 
+# --- Audit reports of clob_promotion / clob_rollback ------------------------------------------
+
+
+def reports_url() -> str:
+    """Where audit reports go, through Airflow's object storage (``ObjectStoragePath``): any fsspec
+    URL (``s3://bucket/clob-reports``, ``gs://…``, ``file:///…``); a local folder under AIRFLOW_HOME by
+    default. Read when a task runs, so a deployment changes it without a code change."""
+    default = Path(os.environ.get("AIRFLOW_HOME", Path.home() / "airflow")) / "clob_reports"
+    return os.environ.get("CLOB_PIPELINE_REPORTS_URL") or default.resolve().as_uri()
+
+
+def reports_conn_id() -> str | None:
+    """Airflow connection with the credentials for :func:`reports_url` (e.g. ``aws_default``), if any."""
+    return os.environ.get("CLOB_PIPELINE_REPORTS_CONN_ID") or None
+
+
+# How long an approval waits for an answer by default (Param ``approval_timeout_minutes``). It must end
+# before the ingestion pause it waits under is treated as abandoned (INGESTION_LOCK_TTL_S).
+APPROVAL_TIMEOUT_MINUTES = 60
+APPROVAL_TIMEOUT_MAX_MINUTES = max(1, INGESTION_LOCK_TTL_S // 60 - 30)
+
 # --- Task retry defaults (seconds); env-overridable so tests need not sleep for minutes ----
 RETRY_DELAY_S = float(os.environ.get("CLOB_PIPELINE_RETRY_DELAY_S", "30"))
 RETRIES = int(os.environ.get("CLOB_PIPELINE_RETRIES", "3"))

@@ -18,7 +18,7 @@ def test_backfill_promote_backfill_promote(database, emulator_factory, run_dag, 
     seed_mapping(emu)
     mappings = set(ch_rows("SELECT user_eoa, proxy_wallet FROM {db:Identifier}.pm_user_proxy_wallets_v2 FINAL"))
     assert run_dag("clob_backfill", {"lookback": "all"}).state == DagRunState.SUCCESS
-    first = run_dag("clob_promotion", {})
+    first = run_dag("clob_promotion", {"approval": "auto"})
     assert first.state == DagRunState.SUCCESS, task_states(first)
     assert ch_rows("SELECT count() FROM {db:Identifier}.pm_user_proxy_wallets_v2")[0][0] == 0  # staging moved
     capfd.readouterr()
@@ -29,6 +29,6 @@ def test_backfill_promote_backfill_promote(database, emulator_factory, run_dag, 
     assert f"copied {len(mappings)} mapping(s) from the live pm_user_proxy_wallets" in capfd.readouterr().out
     assert set(ch_rows("SELECT user_eoa, proxy_wallet FROM {db:Identifier}.pm_user_proxy_wallets_v2 FINAL")) == mappings
     assert stored_fills() == expected_fills(emu, emu.dataset.wallets)
-    second = run_dag("clob_promotion", {})
+    second = run_dag("clob_promotion", {"approval": "auto"})
     assert second.state == DagRunState.SUCCESS, task_states(second)
     assert set(ch_rows("SELECT user_eoa, proxy_wallet FROM {db:Identifier}.pm_user_proxy_wallets FINAL")) == mappings

@@ -20,7 +20,7 @@ def test_wallets_with_fills_verdict_first_then_the_wallets_that_have_none(databa
     assert run_dag("clob_backfill", {"lookback": "all", "wallets": loaded}).state == DagRunState.SUCCESS
     capfd.readouterr()
 
-    dr = run_dag("clob_promotion", {"min_wallets": 4, "min_proxy_mappings": 0})
+    dr = run_dag("clob_promotion", {"approval": "auto", "min_wallets": 4, "min_proxy_mappings": 0})
 
     assert dr.state == DagRunState.FAILED and task_states(dr)["check_wallets_with_fills"] == "failed"
     out = "".join(capfd.readouterr())

@@ -30,6 +30,7 @@ def test_dag_policies(dagbag):
 NO_CLICKHOUSE = {
     ("clob_backfill", "plan_backfill"),
     ("clob_promotion", "unless_dry_run"),
+    ("clob_promotion", "approve_swap"),
     ("clob_rollback", "unless_dry_run"),
     ("pm_proxy_discovery", "resolve_wallets"),
 }

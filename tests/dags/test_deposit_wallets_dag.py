@@ -67,28 +67,25 @@ def test_older_mapping_tables_are_upgraded_and_deposit_wallets_retyped(database,
         ch.run_sql_file("schema/database.sql")
         for table in ("pm_user_proxy_wallets_v2", "pm_user_proxy_wallets_old"):
             ch.run_sql_file("schema/proxy_table.sql", {"proxy_table": table})
-            ch.get_client().insert(
+            ch.bulk_insert_rows(
                 table,
                 [
                     [named.user_eoa, named.proxy_wallet, "proxy", "gamma"],  # what the older version stored
                     [proxy.user_eoa, proxy.proxy_wallet, "proxy", "gamma+create2"],
                 ],
                 column_names=["user_eoa", "proxy_wallet", "wallet_type", "resolved_by"],
-                database=ch.bundle_database,
             )
         # a row some other writer typed wrong: only discovery (which re-resolves the EOA) can fix it
-        ch.get_client().insert(
+        ch.bulk_insert_rows(
             "pm_user_proxy_wallets_v2",
             [[hidden.user_eoa, hidden.proxy_wallet, "safe", "manual"]],
             column_names=["user_eoa", "proxy_wallet", "wallet_type", "resolved_by"],
-            database=ch.bundle_database,
         )
         ch.run_statements(old_layout)
-        ch.get_client().insert(
+        ch.bulk_insert_rows(
             "pm_user_proxy_wallets",
             [[u.user_eoa, u.proxy_wallet, "gamma"] for u in (named, safe, direct)] + [[*unknown, "gamma"]],
             column_names=["user_eoa", "proxy_wallet", "resolved_by"],
-            database=ch.bundle_database,
         )
     seed_metrics(emu)
 

@@ -49,9 +49,10 @@ def test_promote_ingest_promote_again_and_roll_back(staged, run_dag):
     dry = run_dag("clob_promotion", {"dry_run": True})
     assert dry.state == DagRunState.SUCCESS
     assert task_states(dry)["swap_tables"] == "skipped"
+    assert task_states(dry)["approve_swap"] == "skipped"  # approval "required" (the default), yet a dry run never asks
     assert checksums() == before and not pause_held()
 
-    first = run_dag("clob_promotion", {})
+    first = run_dag("clob_promotion", {"approval": "auto"})
     assert first.state == DagRunState.SUCCESS, task_states(first)
     after = checksums()
     assert after["clob_fills"] == before["clob_fills_v2"]
@@ -78,7 +79,7 @@ def test_promote_ingest_promote_again_and_roll_back(staged, run_dag):
     assert run_dag("clob_backfill", {"lookback": "all"}).state == DagRunState.SUCCESS
     before2 = checksums()
     assert before2["clob_fills_v2"] != before2["clob_fills"]
-    assert run_dag("clob_promotion", {}).state == DagRunState.SUCCESS
+    assert run_dag("clob_promotion", {"approval": "auto"}).state == DagRunState.SUCCESS
     after2 = checksums()
     assert after2["clob_fills"] == before2["clob_fills_v2"] and after2["clob_fills_old"] == before2["clob_fills"]
     assert after2["pm_user_proxy_wallets_old"] == before2["pm_user_proxy_wallets"]
@@ -146,7 +147,7 @@ def test_each_failed_check_blocks_the_swap_and_changes_nothing(staged, run_dag):
         assert checksums() == before
 
     # The same data with the plants removed passes every check: the checks above were not vacuous.
-    ok = run_dag("clob_promotion", {"min_wallets": 6, "min_proxy_mappings": 5})
+    ok = run_dag("clob_promotion", {"approval": "auto", "min_wallets": 6, "min_proxy_mappings": 5})
     assert ok.state == DagRunState.SUCCESS, task_states(ok)
     assert checksum("clob_fills") == before["clob_fills_v2"]
 
@@ -198,7 +199,7 @@ def unfinished() -> list[tuple]:
 def test_a_swap_killed_between_the_two_renames_is_finished_by_its_own_retry(staged, run_dag, monkeypatch, capfd):
     before = checksums()
     crashes = crash_at_step(monkeypatch, seq=2, times=1)  # after RENAME clob_fills_v2 -> clob_fills
-    dr = run_dag("clob_promotion", {})
+    dr = run_dag("clob_promotion", {"approval": "auto"})
     assert crashes == [2]
     assert dr.state == DagRunState.SUCCESS, task_states(dr)
     swap = next(ti for ti in dr.get_task_instances() if ti.task_id == "swap_tables")
@@ -217,7 +218,7 @@ def test_a_new_run_takes_over_a_crashed_promotion_and_health_flags_it_until_then
 
     before = checksums()
     crash_at_step(monkeypatch, seq=2, times=2)  # the run and its retry both die between the two renames (only they)
-    crashed = run_dag("clob_promotion", {})
+    crashed = run_dag("clob_promotion", {"approval": "auto"})
     assert crashed.state == DagRunState.FAILED and task_states(crashed)["swap_tables"] == "failed"
     assert task_states(crashed)["resume_ingestion"] == "failed" and not pause_held()  # it ran, released, kept the run red
     mixed = checksums()
@@ -231,7 +232,7 @@ def test_a_new_run_takes_over_a_crashed_promotion_and_health_flags_it_until_then
     # A pause left by a run Airflow does not know is taken over, with a warning.
     with ClickHouseHook() as ch:
         hold_pause(ch, "manual__ghost", "test")
-    new = run_dag("clob_promotion", {})
+    new = run_dag("clob_promotion", {"approval": "auto"})
     out = capfd.readouterr().out
     assert new.state == DagRunState.SUCCESS, (task_states(new), out[-4000:])
     assert task_states(new)["finish_unfinished"] == "skipped" and task_states(new)["swap_tables"] == "skipped"
@@ -254,7 +255,7 @@ def test_a_pause_held_by_a_live_run_refuses_the_promotion_and_stays_with_its_hol
         hold_pause(ch, "manual__other-promotion", "promote in progress")
     other_is_running = lambda ti, run_id, *dag_ids: "running" if run_id == "manual__other-promotion" else None  # noqa: E731
     monkeypatch.setattr(tasks, "dag_run_state", other_is_running)
-    dr = run_dag("clob_promotion", {})
+    dr = run_dag("clob_promotion", {"approval": "auto"})
     states = task_states(dr)
     assert dr.state == DagRunState.FAILED, states  # the teardown is the only leaf, and a failed setup keeps it red
     assert states["pause_ingestion"] == "failed" and states["swap_tables"] == "upstream_failed"

@@ -1,15 +1,17 @@
 """Task builders for clob_promotion and clob_rollback: pause ingestion (setup), finish what a crashed
-run left half done, plan, dry-run gate, swap, verify, resume ingestion (teardown). Each builds one
-task; the DAG files wire them, so each file shows its own graph."""
+run left half done, plan, audit, dry-run gate, approval, swap, verify, resume ingestion (teardown).
+Each builds one task; the DAG files wire them, so each file shows its own graph."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from airflow.sdk import setup, task, teardown
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
 from clob_pipeline.config import CLICKHOUSE_POOL
+from clob_pipeline.operators.swap_approval import SwapApprovalOperator
 from clob_pipeline.operators.table_swap import ClickHouseTableSwapOperator
 from clob_pipeline.promotion.journal import DAG_OF_OPERATION
 
@@ -128,6 +130,72 @@ def plan_task(operation: str) -> Any:
         return {"operation": operation, "steps": [s.describe() for s in steps], "counts": counts, "incoming": incoming}
 
     return plan()
+
+
+def audit_task(operation: str) -> Any:
+    @task(task_id=f"audit_{operation}", pool=CLICKHOUSE_POOL)
+    def audit(**context: Any) -> dict[str, Any]:
+        """Measure what the swap will change (include/sql/audit/), write the HTML report for this run
+        and log its markdown summary; the XCom holds the verdict, the report's URL and the summary
+        (the approval's body)."""
+        from clob_pipeline.hooks.clickhouse import ClickHouseHook
+        from clob_pipeline.promotion.audit import AuditTables, markdown_summary, measure
+        from clob_pipeline.promotion.report import render_report, write_report
+        from clob_pipeline.promotion.swap import table_catalog
+
+        started, ti, run_id = time.monotonic(), context["ti"], context["run_id"]
+        checks = check_numbers(context)
+        with ClickHouseHook() as ch:
+            audit = measure(ch, AuditTables.for_operation(operation, table_catalog(ch)), checks)
+        url = write_report(render_report(audit, run_id), ti.dag_id, run_id)
+        summary = markdown_summary(audit, url)
+        verdict = audit["verdict"]
+        print(summary)
+        print(f"audit verdict: {verdict['level'].upper()}: {verdict['headline']}")
+        print(f"audit report: {url}")
+        print(
+            f"audit_{operation}: {verdict['level'].upper()}: {verdict['headline']}; {verdict['numbers']}; "
+            f"report {url} ({time.monotonic() - started:.1f}s)"
+        )
+        return {
+            "verdict": verdict["level"],
+            "headline": verdict["headline"],
+            "report": url,
+            "summary_md": summary,
+            "totals": audit["totals"],
+        }
+
+    return audit()
+
+
+def check_numbers(context: Any) -> dict[str, Any]:
+    """Each ``check_*`` task of this run: its measured numbers (XCom), or its state if it did not pass."""
+    from clob_pipeline.run_state import run_task_states
+
+    ti, states = context["ti"], run_task_states(context)
+    check_ids = sorted(task_id for task_id in context["dag"].task_ids if task_id.startswith("check_"))
+    return {
+        task_id: ti.xcom_pull(task_ids=task_id) if str(states.get(task_id)) == "success" else str(states.get(task_id))
+        for task_id in check_ids
+    }
+
+
+QUESTION = {"promote": "Promote staging to production?", "rollback": "Roll production back to *_old?"}
+
+
+def approval_task(operation: str) -> SwapApprovalOperator:
+    """On-call approves the audited swap (unless Param ``approval`` is ``auto``); body = the audit's summary."""
+    audit = f"ti.xcom_pull(task_ids='audit_{operation}')"
+    return SwapApprovalOperator(
+        task_id="approve_swap",
+        operation=operation,
+        subject=f"{QUESTION[operation]} Audit verdict: {{{{ {audit}['verdict'] | upper }}}}",
+        body=(
+            f"{{{{ {audit}['summary_md'] }}}}\n\n"
+            f"**Approve** swaps now. **Reject**, or no answer within {{{{ params.approval_timeout_minutes }}}} minutes, "
+            "ends the run red with nothing swapped; ingestion resumes either way."
+        ),
+    )
 
 
 def dry_run_gate_task() -> Any:
