@@ -42,6 +42,9 @@ Contract followed (see ``shared/polymarket-api.md``):
       ``end`` is ignored: rows newer than ``end`` are served (issue 12: "``end`` may be ignored").
   ``end_exclusive`` / ``start_exclusive``
       ``end``/``start`` exclusive instead of inclusive (the real semantics are unconfirmed, §3.1).
+  ``drop_user_filter``: true or a wallet
+      the ``user`` filter is not applied (for every user, or only for that wallet's requests): rows of every
+      wallet in the window are served, as a global feed would (issue 19: "the user filter dropped").
   ``apply_to_clob`` (default true)
       ``shift_rows`` and ``shuffle_ties`` apply to CLOB ``/data/trades`` too (the key owner's fills;
       real CLOB ordering is unconfirmed, §1.3).
@@ -126,11 +129,17 @@ class Paging:
     ignore_end: bool = False
     end_exclusive: bool = False
     start_exclusive: bool = False
+    drop_user_filter: bool | str = False
     apply_to_clob: bool = True
 
     def __post_init__(self) -> None:
         if self.shift_ts not in ("next", "now"):
             raise ValueError("shift_ts must be 'next' or 'now'")
+
+    def drops_user_filter(self, user: str) -> bool:
+        """Whether requests for ``user`` get every wallet's rows (``drop_user_filter``)."""
+        flag = self.drop_user_filter
+        return bool(user) and (flag is True or (isinstance(flag, str) and flag.lower() == user.lower()))
 
 
 T = TypeVar("T")
@@ -486,7 +495,11 @@ class _Handler(BaseHTTPRequestHandler):
         now = int(time.time())
         lo = start + int(paging.start_exclusive) if start else now - 3 * 365 * 86_400
         hi = end - int(paging.end_exclusive) if end and not paging.ignore_end else 2**62
-        rows = state.dataset.window(user, lo, hi) if user else state.dataset.market_window(lo, hi)
+        scope = user
+        if paging.drops_user_filter(user):
+            state.stats["paging:user_filter_dropped"] += 1
+            scope = ""
+        rows = state.dataset.window(scope, lo, hi) if scope else state.dataset.market_window(lo, hi)
         if taker_only:
             rows = [f for f in rows if f.role == "taker"]
         if paging.shuffle_ties:

@@ -13,43 +13,9 @@ import pytest
 from airflow.sdk import DagRunState
 from conftest import ch_rows
 from fills_truth import expected_fills, physical_and_final_counts, stored_fills
+from paging_checks import exact, inserted_nothing_again, merges_stopped, parts_of_staging
 
-from clob_pipeline.dag_parts import SCHEMA_FILES
-from clob_pipeline.hooks.clickhouse import ClickHouseHook
-
-TABLES = {"fills_table": "clob_fills_v2", "proxy_table": "pm_user_proxy_wallets_v2"}
-
-
-@pytest.fixture()
-def merges_stopped(database):
-    """The staging table exists with merges disabled for good (every merge would exceed 1 byte), so
-    raw counts show every row the loader ever wrote; SYSTEM STOP MERGES would not outlive a task's
-    embedded engine."""
-    with ClickHouseHook() as ch:
-        for name in SCHEMA_FILES:
-            ch.run_sql_file(name, TABLES)
-        ch.run_statements(
-            "SYSTEM STOP MERGES {db:Identifier}.clob_fills_v2;\n"
-            "ALTER TABLE {db:Identifier}.clob_fills_v2 MODIFY SETTING max_bytes_to_merge_at_max_space_in_pool = 1, "
-            "max_bytes_to_merge_at_min_space_in_pool = 1"
-        )
-    return database
-
-
-def inserted_nothing_again(run_dag, conf: dict) -> None:
-    before = physical_and_final_counts()
-    assert run_dag("clob_backfill", conf).state == DagRunState.SUCCESS
-    assert physical_and_final_counts() == before
-
-
-def exact(emu, wallets: list[str]) -> None:
-    truth = expected_fills(emu, wallets)
-    assert stored_fills() == truth
-    assert physical_and_final_counts() == (sum(truth.values()), sum(truth.values()))
-
-
-def parts_of_staging() -> int:
-    return ch_rows("SELECT count() FROM system.parts WHERE database = {db:String} AND table = 'clob_fills_v2' AND active")[0][0]
+__all__ = ["merges_stopped"]  # the fixture, imported for pytest
 
 
 @pytest.mark.parametrize(

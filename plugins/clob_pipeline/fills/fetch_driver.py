@@ -14,6 +14,8 @@ Contract (the consumer's view, see :meth:`FetchDriver.run`):
 
 - each wallet's ``FetchedPage`` events come in the order its pager produced them, then exactly one
   ``WalletEnd`` for it (``error`` set when its pager or a request failed: the other wallets go on);
+- every response must move its pager's ``progress()`` forward or end the walk
+  (``fills.pagers.ProgressGuard``): a walk the API does not advance fails that wallet, never loops;
 - at most ``max_in_flight`` requests are in flight, one per wallet;
 - at most ``max_buffered`` pages wait for the consumer; a worker with another page blocks until
   there is room, so memory is bounded by ``max_in_flight + max_buffered`` pages.
@@ -28,6 +30,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
 
+from clob_pipeline.fills.pagers import ProgressGuard
+
 
 class RequestLike(Protocol):
     """What a pager asks for (``fills.pagers.ApiRequest`` has these fields)."""
@@ -37,11 +41,19 @@ class RequestLike(Protocol):
 
 
 class PagerLike(Protocol):
-    """A per-wallet state machine: ``next_request`` (None = done), then ``feed`` it the decoded body."""
+    """A per-wallet state machine (``fills.pagers.Pager``): ``next_request`` (None = done), then ``feed``
+    it the decoded body; ``progress()`` grows with every response that does not end the walk."""
+
+    wallet: str
+    done: bool
 
     def next_request(self) -> RequestLike | None: ...
 
     def feed(self, body: Any) -> Any: ...
+
+    def progress(self) -> tuple: ...
+
+    def position(self) -> str: ...
 
 
 class FetchClient(Protocol):
@@ -188,6 +200,7 @@ class FetchDriver:
         started = self._clock()
         wait_before = self._thread_wait()
         try:
+            guard = ProgressGuard(pager)  # type: ignore[arg-type]
             while not stop.is_set():
                 request = pager.next_request()
                 if request is None:
@@ -195,6 +208,7 @@ class FetchDriver:
                 body = self._get(request)
                 requests += 1
                 fed = pager.feed(body)
+                guard.check(request, body)  # type: ignore[arg-type]
                 if not self._put(out, FetchedPage(wallet, fed), stop):
                     return
                 pages += 1

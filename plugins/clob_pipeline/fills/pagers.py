@@ -16,15 +16,24 @@ holds is read by offset inside a one-second window; it is read twice and both re
 What the API is not trusted with (see ``shared/polymarket-api.md`` §3.5):
 
 - **the end of data** is a response with nothing in the window, or one shorter than the page size
-  the server really serves (learned by a probe, ``PolymarketDataApiHook.served_page_size``; a
-  ``limit`` may be clamped), never "fewer rows than asked". With the size unknown, no page is short;
+  the server really serves (learned by a probe, ``PolymarketDataApiHook.served_page_size``, and from
+  the largest response this pager got; a ``limit`` may be clamped), never "fewer rows than asked".
+  Before any size is known, no page is short;
 - **``end`` inclusive or exclusive**: the pager asks ``end`` one second late and drops that
   second's rows, which come back only if ``end`` is inclusive; once they do, it asks ``end`` exactly;
 - **``start``** is sent one second early and rows before the window are dropped, so either
   reading of ``start`` works; such a row also proves the window is exhausted;
 - **``end`` ignored**: a row newer than ``end`` fails loudly (``PagingError``) before it is kept;
 - **offsets** are used only inside one oversized second, where a page that repeats another
-  offset's page, the offset cap, or two reads that disagree fail loudly.
+  offset's page, the offset cap, more than ``max_burst_pages`` pages, or two reads that disagree
+  fail loudly;
+- **the user filter**: every row must carry the requested wallet as ``proxyWallet``; a row of another
+  wallet fails the walk (``ForeignRowsError``) before any row of that response is handed over.
+
+**Progress.** Every pager exposes ``progress()``, a key that each response must move strictly forward
+unless it ends the walk; :class:`ProgressGuard` (used by the fetch loop) fails the wallet after
+``MAX_STALLS`` responses in a row that moved nothing, naming what the API answered. So no answer of
+the API, however hostile, can keep a walk requesting for ever.
 
 **CLOB ``/data/trades``**: cursor pages inside time windows (``after``/``before`` one second wider
 than the window, rows outside dropped). A window is buffered whole (trades seen twice are kept
@@ -53,6 +62,11 @@ class PagingError(NotRetryableError, RuntimeError):
     requests would not help. Rows handed over before it are complete seconds."""
 
 
+class ForeignRowsError(PagingError):
+    """A response held rows of wallets other than the one asked for (the user filter dropped upstream,
+    a global feed). None of its rows is handed over, under any wallet."""
+
+
 class UnexpectedResponseError(RuntimeError):
     """A 200 whose JSON is not the page shape (e.g. an error object): more likely a passing fault of
     the API or a proxy than a contract change, so Airflow retries it. Nothing from it is stored."""
@@ -71,13 +85,88 @@ class Fed(NamedTuple):
 
 
 class Pager(Protocol):
+    """What every source's pager implements (the fetch loop needs nothing else):
+
+    - ``next_request()``: the next request, or None when the walk is over;
+    - ``feed(body)``: the decoded response -> rows to store (whole seconds) and the resume point;
+    - ``progress()``: a key that grows strictly with every response that does not end the walk
+      (checked by :class:`ProgressGuard`);
+    - ``position()``: where the walk is, for log lines and errors.
+    """
+
     wallet: str
+    done: bool
 
     def next_request(self) -> ApiRequest | None: ...
 
     def feed(self, body: Any) -> Fed: ...
 
+    def progress(self) -> tuple: ...
+
     def position(self) -> str: ...
+
+
+MAX_STALLS = 5  # responses in a row that move nothing before the wallet fails
+
+
+def describe_body(body: Any) -> str:
+    """What a response held, in a few words, for an error message about what the API did."""
+    if isinstance(body, dict):
+        data = body.get("data")
+        rows = f"{len(data)} rows" if isinstance(data, list) else "no data list"
+        extra = {k: v for k, v in body.items() if k != "data"}
+        return f"{rows}, {str(extra)[:200]}"
+    if isinstance(body, list):
+        stamps = [r.get("timestamp") for r in body if isinstance(r, dict) and isinstance(r.get("timestamp"), int)]
+        span = f", seconds {_iso(max(stamps))}..{_iso(min(stamps))}" if stamps else ""
+        return f"{len(body)} rows{span}"
+    return repr(body)[:200]
+
+
+class ProgressGuard:
+    """Holds a walk to making progress: each response must move ``pager.progress()`` strictly forward
+    or end the walk. A response that moves nothing may happen (an empty page with more to come, a
+    retried request); ``max_stalls`` of them in a row fail the wallet with what the API answered."""
+
+    def __init__(self, pager: Pager, max_stalls: int = MAX_STALLS) -> None:
+        self.pager, self.max_stalls = pager, max_stalls
+        self.best = pager.progress()
+        self.stalls = 0
+
+    def check(self, request: ApiRequest, body: Any) -> None:
+        """Call after ``pager.feed(body)`` for ``request``."""
+        if self.pager.done:
+            return
+        key = self.pager.progress()
+        if key > self.best:
+            self.best, self.stalls = key, 0
+            return
+        self.stalls += 1
+        if self.stalls > self.max_stalls:
+            raise PagingError(
+                f"wallet {self.pager.wallet}: {self.stalls} responses in a row did not move the walk forward "
+                f"({self.pager.position()}); the last request GET {request.endpoint} {request.params} was answered "
+                f"with {describe_body(body)}. The API is not paging this wallet (an ignored offset or cursor, or "
+                "pages that never end); every whole second handed over before is stored. Retry later or load the "
+                "wallet through another source."
+            )
+
+
+def check_owner(wallet: str, rows: list[Any], field_name: str, endpoint: str) -> None:
+    """Every row must belong to ``wallet`` (its ``field_name``); otherwise nothing of the response is kept."""
+    foreign = Counter(
+        str(row.get(field_name) if isinstance(row, dict) else None).lower()
+        for row in rows
+        if not isinstance(row, dict) or str(row.get(field_name) or "").lower() != wallet
+    )
+    if foreign:
+        shown = ", ".join(f"{w} x{n}" for w, n in foreign.most_common(3))
+        raise ForeignRowsError(
+            f"wallet {wallet}: {endpoint} answered {sum(foreign.values())} of {len(rows)} rows for other wallets "
+            f"({field_name}: {shown}{' ...' if len(foreign) > 3 else ''}): the user filter was not applied. None of "
+            "these rows is stored, under any wallet; fills handed over before this response are this wallet's own. "
+            "Retry later; if it persists, report it to Polymarket or load the wallet through another source."
+        )
 
 
 def _second(row: Any, field_name: str) -> int:
@@ -104,6 +193,7 @@ class _SecondRead:
     rows: list[Any] = field(default_factory=list)  # first pass, in served order
     pages: dict[str, int] = field(default_factory=dict)  # page content -> offset it was served at
     held: tuple[list[Any], list[int], bool] | None = None  # a repeated page, until offset + 1 says why
+    reads: int = 0  # pages read in this pass
 
 
 @dataclass
@@ -117,6 +207,7 @@ class DataApiPager:
     page_size: int
     served_size: int = 0  # rows per page the server serves (learned by a probe); 0 = unknown
     offset_cap: int = DATA_API_OFFSET_CAP
+    max_burst_pages: int = DATA_API_OFFSET_CAP // 100  # pages per read of one oversized second
     end_extra: int = 1  # ask ``end`` one second late until the API shows ``end`` is inclusive (then 0)
     done: bool = False
     _burst: _SecondRead | None = None
@@ -129,6 +220,12 @@ class DataApiPager:
     def position(self) -> str:
         where = f"second {self._burst.second} offset {self._burst.offset}" if self._burst else "window"
         return f"{where}, {_iso(self.start_s)}..{_iso(self.upper_s)}"
+
+    def progress(self) -> tuple:
+        """Older resume point, then ``end`` learned exact, then the read of an oversized second."""
+        burst = self._burst
+        inside = (1, len(burst.passes), burst.offset, burst.held is not None) if burst else (0, 0, 0, False)
+        return (-self.upper_s, -self.end_extra, *inside)
 
     def next_request(self) -> ApiRequest | None:
         if self.done:
@@ -152,13 +249,15 @@ class DataApiPager:
                 f"wallet {self.wallet}: /trades answered {str(body)[:200]!r}, not a JSON array; nothing from it is stored. "
                 "Retried; if it persists, the API changed its shape: update fills/pagers.py."
             )
+        check_owner(self.wallet, body, "proxyWallet", "/trades")
         seconds = [_second(row, "timestamp") for row in body]
         if any(a < b for a, b in zip(seconds, seconds[1:])):
             raise PagingError(f"wallet {self.wallet}: /trades rows are not newest first ({self.position()}); cannot page by time")
         served = len(body)
-        if self.served_size:
-            self.served_size = max(self.served_size, served)
-        full = not self.served_size or served >= self.served_size  # unknown size: no page is short
+        # A page shorter than the largest the server served (the probe's or this walk's) is short:
+        # a clamped ``limit`` serves that size every time. Before any size is known no page is short.
+        full = not self.served_size or served >= self.served_size
+        self.served_size = max(self.served_size, served)
         top = self._burst.second if self._burst else self.upper_s
         if seconds and seconds[0] > top + self.end_extra:
             raise PagingError(
@@ -210,6 +309,7 @@ class DataApiPager:
         at_second = [row for s, row in zip(seconds, body) if s == burst.second]
         finished = not body or not full or len(at_second) < len(body)  # empty, short, or an older second reached
         burst.pages[_page_key(body)] = burst.offset
+        burst.reads += 1
         burst.passes[-1].update(_canonical(row) for row in at_second)
         if len(burst.passes) == 1:
             burst.rows.extend(at_second)
@@ -217,10 +317,15 @@ class DataApiPager:
             burst.offset += len(body)
             if burst.offset > self.offset_cap:
                 raise self._incomplete(f"it holds more than the offset cap ({self.offset_cap}) lets us read")
+            if burst.reads >= self.max_burst_pages:
+                raise self._incomplete(
+                    f"one read took {burst.reads} pages of {len(body)} rows (at most {self.max_burst_pages}): "
+                    "offsets may be ignored, or the second is larger than the API serves"
+                )
             return Fed([], self.upper_s)
         if len(burst.passes) == 1:  # read it again: ties served in another order would differ
             burst.passes.append(Counter())
-            burst.offset, burst.pages = 0, {}
+            burst.offset, burst.pages, burst.reads = 0, {}, 0
             return Fed([], self.upper_s)
         if burst.passes[0] != burst.passes[1]:
             raise self._incomplete(
@@ -275,6 +380,10 @@ class ClobPager:
 
     def position(self) -> str:
         return f"window {_iso(self.lower_s)}..{_iso(self.upper_s)}, cursor {self.cursor}"
+
+    def progress(self) -> tuple:
+        """Older window end, then a narrower window, then more distinct trades in the window."""
+        return (-self.upper_s, -self.span_s, len(self._trades))
 
     def next_request(self) -> ApiRequest | None:
         if self.done:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from contextlib import closing
+from datetime import timedelta
 from typing import Any
 
 from airflow.sdk import BaseOperator
@@ -12,6 +13,7 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException, Airfl
 
 from clob_pipeline.config import CLICKHOUSE_CONN_ID, CLOB_CONN_ID, DATA_API_CONN_ID, STAGING_FILLS_TABLE, batch_rows
 from clob_pipeline.errors import NotRetryableError, is_retryable
+from clob_pipeline.fills.load_timeout import load_timeout
 from clob_pipeline.fills.normalize import ClobFillNormalizer, DataApiFillNormalizer
 from clob_pipeline.fills.pagers import ClobPager, DataApiPager
 from clob_pipeline.fills.params import normalize_wallet, validate_source
@@ -100,6 +102,20 @@ class PolymarketFillsToClickHouseOperator(BaseOperator):
         self.clickhouse_conn_id = clickhouse_conn_id
         self.data_api_conn_id = data_api_conn_id
         self.clob_conn_id = clob_conn_id
+        if self.execution_timeout is None:
+            self.execution_timeout = self._derived_timeout()
+
+    def _derived_timeout(self) -> timedelta | None:
+        """``fills/load_timeout.py``: a bound from the task's wallets, window and the source's published
+        budget; None while those are still templates (mapped tasks get them resolved before this)."""
+        try:
+            wallets = len(self.wallets) if isinstance(self.wallets, list) else 1
+            end_s = int(self.end_s)
+            window_s = end_s - int(self.start_s) if self.start_s not in (None, "") else self.default_lookback_s + self.overlap_s
+            requests, period = SOURCES[validate_source(self.source)][0].default_rate_limit
+        except (TypeError, ValueError):
+            return None
+        return load_timeout(wallets, window_s, requests / period)
 
     @property
     def label(self) -> str:
