@@ -10,8 +10,9 @@ Manual trigger. Loads every tracked wallet's fills for the chosen lookback into
   `pm_user_proxy_wallets_v2` is loaded. After a promotion (staging mappings moved to production),
   `list_wallets` first copies the live mappings back into staging, so the next backfill and the next
   promotion keep every tracked wallet.
-- `source`: `data_api` (public, default) or `clob` (needs the `polymarket_clob` L2 key; lists
-  only the key owner's trades).
+- `source`: `data_api_v2` (public Data API v2, default; not fills below 0.01 shares), `data_api_v1`
+  (public Data API v1) or `clob` (needs the `polymarket_clob` L2 key; lists only the key owner's
+  trades); `data_api` means the default Data API.
 
 **Tasks**: `plan_backfill` (checks the Params; nothing is written if they are bad) →
 `ensure_schema` → `list_wallets` → `load_wallet_fills` (mapped per batch of wallets; streams pages,

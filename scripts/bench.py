@@ -18,8 +18,14 @@
    busiest 10 s window; the load tasks' own ``fetch:`` log lines give their summed fetch spans.
    Goals: >= 0.8 of the limit, 0 responses 429.
 
+6. Data API v1 against v2 (``bench_fetch.bench_fetch_v1_v2``): the same 150 wallets x 4,000 fills
+   (several 10 s windows of requests for both)
+   through each source's pager and the fetch driver at 150 ms latency and the published limit:
+   requests per 1,000 fills and rate-limit use (goal: v2 needs no more requests than v1 and keeps
+   >= 0.8 of the limit).
+
 Options: ``--quick`` runs smaller sizes (for a smoke check);
-``--only load|dag|incremental|rss|fetch|dagfetch``.
+``--only load|dag|incremental|rss|fetch|dagfetch|v1v2``.
 """
 
 from __future__ import annotations
@@ -34,10 +40,16 @@ import threading
 import time
 from pathlib import Path
 
-from bench_fetch import LATENCY_MS, LIMIT, WINDOW_S, bench_fetch_backfill, bench_fetch_incremental
+from bench_fetch import LATENCY_MS, LIMIT, WINDOW_S, bench_fetch_backfill, bench_fetch_incremental, bench_fetch_v1_v2
 from local_env import BIN, ROOT, airflow_env, emulator, emulator_get, prepare_airflow
 
 BENCH = ROOT / ".data" / "bench"
+
+
+def _data_api_requests(stats: dict, suffix: str = "") -> int:
+    """Data API trade requests in the emulator's stats: v1 ``/trades`` plus v2 ``/v2/trades`` (``suffix``:
+    e.g. ``?user=0x...`` for one wallet's)."""
+    return int(stats.get(f"/trades{suffix}", 0)) + int(stats.get(f"/v2/trades{suffix}", 0))
 
 
 def _whole_second_pages(rows: list[dict], size: int) -> list[list[dict]]:
@@ -180,7 +192,7 @@ def bench_dag(wallets: int, fills: int) -> None:
         stats = emulator_get(url, "/__emulator/stats")
     print(
         f"[dag] {wallets * fills} fills over {wallets} wallets via `airflow dags test clob_backfill` at the published "
-        f"rate limit: {seconds:.1f}s wall (goal < 30 s), exit {code}, {stats.get('/trades', 0)} /trades requests, "
+        f"rate limit: {seconds:.1f}s wall (goal < 30 s), exit {code}, {_data_api_requests(stats)} Data API trade requests, "
         f"{stats.get('429', 0)} throttled (429)"
     )
 
@@ -213,9 +225,10 @@ def bench_incremental(wallets: int) -> None:
         seconds, rss, code = _run_dag(env, {}, "clob_incremental")
         after = emulator_get(url, "/__emulator/stats")
     per_wallet = [
-        after.get(f"/trades?user={u['proxy_wallet']}", 0) - before.get(f"/trades?user={u['proxy_wallet']}", 0) for u in users
+        _data_api_requests(after, f"?user={u['proxy_wallet']}") - _data_api_requests(before, f"?user={u['proxy_wallet']}")
+        for u in users
     ]
-    requests = after.get("/trades", 0) - before.get("/trades", 0)
+    requests = _data_api_requests(after) - _data_api_requests(before)
     print(
         f"[incremental] {len(users)} wallets, nothing new: {seconds:.1f}s wall (goal < 20 s), exit {code}, "
         f"{requests} /trades requests (goal: exactly one per wallet; min {min(per_wallet)}, max {max(per_wallet)} "
@@ -231,7 +244,7 @@ def bench_rss(sizes: list[int]) -> None:
             prepare_airflow(env)
             wallet = emulator_get(url, "/__emulator/dataset")["users"][0]["proxy_wallet"]
             seconds, rss, code = _run_dag(env, {"lookback": "all", "wallets": [wallet]})
-            served = emulator_get(url, "/__emulator/stats").get("/trades", 0)
+            served = _data_api_requests(emulator_get(url, "/__emulator/stats"))
         peaks[size] = rss
         print(f"[rss] one wallet, {size:,} fills: peak RSS {rss} MB, {seconds:.1f}s, {served} requests, exit {code}")
     if len(sizes) == 2:
@@ -254,7 +267,7 @@ class _StatsSampler:
             stats = emulator_get(self.url, "/__emulator/stats")
         except OSError:
             return
-        self.samples.append((time.monotonic(), int(stats.get("/trades", 0)), int(stats.get("429", 0))))
+        self.samples.append((time.monotonic(), _data_api_requests(stats), int(stats.get("429", 0))))
 
     def _poll(self) -> None:
         while not self._stop.wait(self.interval_s):
@@ -379,7 +392,7 @@ def bench_dag_fetch_incremental(wallets: int) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--only", choices=["load", "dag", "incremental", "rss", "fetch", "dagfetch"])
+    parser.add_argument("--only", choices=["load", "dag", "incremental", "rss", "fetch", "dagfetch", "v1v2"])
     args = parser.parse_args()
     BENCH.mkdir(parents=True, exist_ok=True)
     if args.only in (None, "load"):
@@ -393,6 +406,8 @@ def main() -> int:
     if args.only in (None, "fetch"):
         bench_fetch_backfill(BENCH, *((16, 1500) if args.quick else (60, 3000)))
         bench_fetch_incremental(BENCH, 200 if args.quick else 1000)
+    if args.only in (None, "v1v2"):
+        bench_fetch_v1_v2(BENCH, *((40, 1500) if args.quick else (150, 4000)))
     if args.only in (None, "dagfetch"):
         bench_dag_fetch_backfill(*((30, 600) if args.quick else (60, 3000)))
         bench_dag_fetch_incremental(60 if args.quick else 1000)

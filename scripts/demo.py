@@ -73,7 +73,7 @@ def main() -> int:
     for eoa, proxy, kind, by in maps:
         print(f"  {eoa} -> {proxy}  {kind:6} ({by})")
     print(
-        f"\nclob_backfill (lookback 90d, source data_api, every mapped wallet) finished in {backfill_s:.1f}s; the emulator "
+        f"\nclob_backfill (lookback 90d, source data_api_v2, every mapped wallet) finished in {backfill_s:.1f}s; the emulator "
         f"served {stats.get('/trades', 0)} /trades and {stats.get('/public-profile', 0)} /public-profile requests"
     )
     print(f"{'wallet':44} {'fills':>6}  first fill -> last fill (UTC)")

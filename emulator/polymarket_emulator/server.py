@@ -2,6 +2,7 @@
 
 Contract followed (see ``shared/polymarket-api.md``):
 
+- Data API ``GET /v2/trades``: the keyset feed with cursors, errors and faults of ``data_v2.py``.
 - Data API ``GET /trades``: bare JSON array, camelCase, numbers for size/price, newest first;
   ``user`` must be an address; ``limit`` default 100 clamped to 10,000; ``offset`` past 10,000 is a
   400; ``takerOnly`` defaults to true; ``start``/``end`` in seconds (``end`` inclusive here).
@@ -76,6 +77,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
+from polymarket_emulator import data_v2
 from polymarket_emulator.dataset import Dataset, EmuFill
 
 ADDRESS_RE = re.compile(r"^0x[0-9a-fA-F]{40}$")
@@ -83,6 +85,7 @@ DATA_API_LIMIT_MAX = 10_000
 DATA_API_OFFSET_CAP = 10_000
 CLOB_PAGE = 100
 PUBLISHED_LIMITS = {"/trades": 200, "/data/trades": 500, "/public-profile": 4000}
+SHARED_LIMITS = {"/v2/trades": "/trades"}
 WINDOW_S = 10.0
 
 
@@ -131,6 +134,13 @@ class Paging:
     start_exclusive: bool = False
     drop_user_filter: bool | str = False
     apply_to_clob: bool = True
+    # Data API v2 /v2/trades faults (``data_v2.py`` says what each does)
+    v2_empty_pages: int = 0
+    v2_reject_cursor_at: int | None = None
+    v2_reject_cursor_times: int | None = 1
+    v2_ignore_cursor: bool = False
+    v2_arrive: int = 0
+    v2_arrive_times: int | None = None
 
     def __post_init__(self) -> None:
         if self.shift_ts not in ("next", "now"):
@@ -184,7 +194,9 @@ class EmulatorState:
     _hits: dict[str, deque] = field(default_factory=dict)
 
     def throttle(self, path: str) -> float | None:
-        """Record a request; return seconds to wait if it exceeds the path's limit."""
+        """Record a request; return seconds to wait if it exceeds the path's limit (``/v2/trades``
+        counts against ``/trades``: the rate-limit page lists no v2 row)."""
+        path = SHARED_LIMITS.get(path, path)
         limit = PUBLISHED_LIMITS.get(path)
         if limit is None or self.rate_scale <= 0:
             return None
@@ -359,7 +371,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(payload)
 
-    def _error(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+    def _error(self, status: int, message: str, headers: dict[str, str] | None = None, parameter: str | None = None) -> None:
+        if urlsplit(self.path).path.startswith("/v2/"):  # v2's documented error body
+            return self._send(status, data_v2.error_body(status, message, parameter), headers)
         self._send(status, {"error": message}, headers)
 
     def do_GET(self) -> None:  # noqa: N802 (http.server naming)
@@ -391,6 +405,7 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(fault.delay_s)
         routes = {
             "/trades": self._data_api_trades,
+            "/v2/trades": self._data_api_v2_trades,
             "/data/trades": self._clob_trades,
             "/public-profile": self._public_profile,
             "/time": lambda q: self._send(200, int(time.time())),
@@ -508,6 +523,13 @@ class _Handler(BaseHTTPRequestHandler):
         if paging.shift_rows:
             state.shift(user)  # before sending, so the client's next request surely sees the new fills
         self._send(200, page)
+
+    def _data_api_v2_trades(self, query: dict[str, str]) -> None:
+        try:
+            body = data_v2.serve(self.server.state, query)
+        except data_v2.V2Error as err:
+            return self._send(err.status, data_v2.error_body(err.status, str(err), err.parameter, err.code))
+        self._send(200, body)
 
     # --- CLOB ----------------------------------------------------------------------------------
     def _clob_trades(self, query: dict[str, str]) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 from airflow.sdk import Param
 
 from clob_pipeline.config import CLICKHOUSE_POOL, STAGING_FILLS_TABLE, STAGING_PROXY_TABLE
-from clob_pipeline.fills.params import SOURCES
+from clob_pipeline.fills.params import DEFAULT_SOURCE, SOURCES
 from clob_pipeline.operators.fills_transfer import PolymarketFillsToClickHouseOperator
 from clob_pipeline.operators.schema_upgrade import EnsureSchemaOperator
 
@@ -26,11 +26,13 @@ SCHEMA_FILES = (
 def source_param() -> Param:
     """The ``source`` Param, offered the same way by every loading DAG."""
     return Param(
-        "data_api",
+        DEFAULT_SOURCE,
         type="string",
         enum=list(SOURCES),
         title="Source",
-        description="data_api (public, any wallet) or clob (needs the polymarket_clob L2 key; the key owner's trades only).",
+        description="data_api_v2 (public Data API v2, any wallet; the default; it does not serve fills below 0.01 "
+        "shares), data_api_v1 (public Data API v1 /trades, also the smallest fills), clob (needs the polymarket_clob "
+        "L2 key; the key owner's trades only). data_api means the default Data API.",
     )
 
 

@@ -17,6 +17,8 @@ from paging_checks import exact, inserted_nothing_again, merges_stopped, parts_o
 
 __all__ = ["merges_stopped"]  # the fixture, imported for pytest
 
+V1 = "data_api_v1"  # these faults are v1 /trades behaviours (v2's are in test_data_api_v2_dag.py)
+
 
 @pytest.mark.parametrize(
     "paging",
@@ -34,7 +36,7 @@ def test_paging_faults_leave_exactly_the_served_fills(merges_stopped, emulator_f
         extra={"page_size": 100},
     )  # fmt: skip
     wallets = emu.dataset.wallets
-    conf = {"lookback": "all", "wallets": wallets}
+    conf = {"lookback": "all", "wallets": wallets, "source": V1}
     assert run_dag("clob_backfill", conf).state == DagRunState.SUCCESS
     exact(emu, wallets)
     assert max(expected_fills(emu, wallets).values()) >= 10  # the burst: identical fills in one second
@@ -47,7 +49,7 @@ def test_fills_arriving_while_paging_are_not_stored_twice(merges_stopped, emulat
     wallets = emu.dataset.wallets
     before = expected_fills(emu, wallets)
     emu.post("/__emulator/paging", {"shift_rows": True, "shift_by": 3, "shift_identical": True, "shift_times": 6})
-    conf = {"lookback": "all", "wallets": wallets}
+    conf = {"lookback": "all", "wallets": wallets, "source": V1}
     assert run_dag("clob_backfill", conf).state == DagRunState.SUCCESS
     assert stored_fills() == before  # the new fills are newer than every second already read
     assert physical_and_final_counts() == (sum(before.values()),) * 2
@@ -74,7 +76,7 @@ def test_what_the_api_cannot_serve_fails_loudly_with_only_real_fills_stored(
     )  # fmt: skip
     wallets = emu.dataset.wallets
     capfd.readouterr()
-    dr = run_dag("clob_backfill", {"lookback": "all", "wallets": wallets})
+    dr = run_dag("clob_backfill", {"lookback": "all", "wallets": wallets, "source": V1})
     assert dr.state == DagRunState.FAILED
     assert [ti.try_number for ti in dr.get_task_instances() if ti.task_id == "load_wallet_fills"] == [1]  # not retried
     out = capfd.readouterr()
@@ -92,7 +94,7 @@ def test_one_wallet_through_both_sources_is_each_fill_once(merges_stopped, emula
     funder = emu.server.state.clob.funder
     assert run_dag("clob_backfill", {"lookback": "all", "wallets": [funder], "source": "clob"}).state == DagRunState.SUCCESS
     exact(emu, [funder])
-    assert run_dag("clob_backfill", {"lookback": "all", "wallets": [funder], "source": "data_api"}).state == DagRunState.SUCCESS
+    assert run_dag("clob_backfill", {"lookback": "all", "wallets": [funder], "source": V1}).state == DagRunState.SUCCESS
     exact(emu, [funder])  # the CLOB's rows (higher version) stay; no Data API row was added
     sources = dict(ch_rows("SELECT source, count() FROM {db:Identifier}.clob_fills_v2 GROUP BY source"))
     assert sources == {"clob": sum(expected_fills(emu, [funder]).values())}
@@ -101,7 +103,7 @@ def test_one_wallet_through_both_sources_is_each_fill_once(merges_stopped, emula
 def test_data_api_then_clob_replaces_versions_without_new_fills(merges_stopped, emulator_factory, run_dag):
     emu = emulator_factory(wallets=2, proxy_users=1, fills_per_wallet=300, rate_scale=0, burst_fills=40, burst_distinct=2)
     funder = emu.server.state.clob.funder
-    assert run_dag("clob_backfill", {"lookback": "all", "wallets": [funder]}).state == DagRunState.SUCCESS
+    assert run_dag("clob_backfill", {"lookback": "all", "wallets": [funder], "source": V1}).state == DagRunState.SUCCESS
     exact(emu, [funder])
     assert run_dag("clob_backfill", {"lookback": "all", "wallets": [funder], "source": "clob"}).state == DagRunState.SUCCESS
     truth = expected_fills(emu, [funder])
@@ -119,7 +121,7 @@ def test_a_200_that_is_not_a_page_is_retried_and_the_retry_stores_exactly_the_se
     emu = emulator_factory(wallets=2, proxy_users=1, fills_per_wallet=400, rate_scale=0, extra={"page_size": 100})
     wallets = emu.dataset.wallets
     emu.post("/__emulator/faults", {"path": "/trades", "kind": "error_body", "user": wallets[0], "after": 2, "count": 1})
-    conf = {"lookback": "all", "wallets": wallets}
+    conf = {"lookback": "all", "wallets": wallets, "source": V1}
     dr = run_dag("clob_backfill", conf)
     assert dr.state == DagRunState.SUCCESS
     assert emu.stats().get("fault:error_body") == 1  # the first try really got the error object midway

@@ -1,6 +1,6 @@
 """clob_backfill (dag.test, merges stopped) when the API breaks the walk itself: rows of other wallets
-(the user filter dropped), offsets ignored while the served page size is unknown; and the load
-tasks' derived ``execution_timeout``.
+(the user filter dropped, v1 and v2), offsets ignored while the served page size is unknown; and the
+load tasks' derived ``execution_timeout``.
 
 Each case ends with the table equal to the fills served, raw and FINAL, or with the wallet failed
 loudly and only its own real fills stored; never with a foreign row under any wallet, never with a
@@ -9,6 +9,7 @@ walk that requests for ever.
 
 from __future__ import annotations
 
+import pytest
 from airflow.sdk import DagRunState
 from fills_truth import expected_fills, physical_and_final_counts, stored_fills
 from paging_checks import exact, inserted_nothing_again, load_tries, merges_stopped
@@ -18,20 +19,23 @@ from clob_pipeline.operators.fills_transfer import PolymarketFillsToClickHouseOp
 
 __all__ = ["merges_stopped"]  # the fixture, imported for pytest
 
-V1 = "data_api"
+V1 = "data_api_v1"
 
 
-def test_a_dropped_user_filter_stores_no_foreign_row_and_the_other_wallets_load(merges_stopped, emulator_factory, run_dag, capfd):
+@pytest.mark.parametrize(("source", "endpoint"), [(V1, "/trades"), ("data_api_v2", "/v2/trades")])
+def test_a_dropped_user_filter_stores_no_foreign_row_and_the_other_wallets_load(
+    merges_stopped, emulator_factory, run_dag, capfd, source, endpoint
+):
     emu = emulator_factory(wallets=3, proxy_users=1, fills_per_wallet=300, rate_scale=0, extra={"page_size": 100})
     wallets = emu.dataset.wallets
     victim = wallets[1]
     emu.post("/__emulator/paging", {"drop_user_filter": victim})
     capfd.readouterr()
-    dr = run_dag("clob_backfill", {"lookback": "all", "wallets": wallets, "source": V1})
+    dr = run_dag("clob_backfill", {"lookback": "all", "wallets": wallets, "source": source})
     assert dr.state == DagRunState.FAILED
     assert load_tries(dr) == [1]  # not retried: the API would answer the same
     out = capfd.readouterr()
-    assert f"wallet {victim}: /trades answered" in out.out + out.err and "other wallets" in out.out + out.err
+    assert f"wallet {victim}: {endpoint} answered" in out.out + out.err and "other wallets" in out.out + out.err
     stored = stored_fills()
     assert not stored - expected_fills(emu, wallets)  # no row under a wallet it does not belong to
     assert {row[0] for row in stored} == set(wallets) - {victim}  # the victim's first page was already foreign

@@ -29,6 +29,9 @@ class CountingPager:
     def progress(self) -> tuple:
         return (self.next_page,)
 
+    def rejected(self, error: BaseException) -> bool:
+        return False
+
     def position(self) -> str:
         return f"page {self.next_page}"
 

@@ -24,22 +24,15 @@ import pyarrow.compute as pc
 
 from clob_pipeline.fills.arrow import ARROW_SCHEMA, fills_to_arrow, micro_to_decimal128
 from clob_pipeline.fills.identity import with_identity
-from clob_pipeline.fills.normalize import MICRO, MS_THRESHOLD, SIDES, ClobFillNormalizer, DataApiFillNormalizer
+from clob_pipeline.fills.normalize import MICRO, MS_THRESHOLD, SIDES, ClobFillNormalizer, DataApiFields, DataApiFillNormalizer
 
-# The Data API fields a fill is built from, in the types the fast path accepts.
-_DATA_API_ROW = pa.struct(
-    [
-        ("timestamp", pa.int64()),
-        ("transactionHash", pa.string()),
-        ("asset", pa.string()),
-        ("conditionId", pa.string()),
-        ("side", pa.string()),
-        ("size", pa.float64()),
-        ("price", pa.float64()),
-        ("outcome", pa.string()),
-        ("outcomeIndex", pa.int64()),
-    ]
-)
+# The Data API fields a fill is built from, in the types the fast path accepts (names per row layout).
+_TYPES = (pa.int64(), pa.string(), pa.string(), pa.string(), pa.string(), pa.float64(), pa.float64(), pa.string(), pa.int64())
+
+
+def _row_struct(f: DataApiFields) -> pa.StructType:
+    names = (f.timestamp, f.tx, f.asset, f.condition, f.side, f.size, f.price, f.outcome, f.outcome_index)
+    return pa.struct(list(zip(names, _TYPES)))
 _SIDES = pa.array(sorted(SIDES))
 # Below this many units, float(value) * 10**6 is an exact integer for integer values, so the result
 # equals the per-row path's exact ``int * 10**6``; larger sizes take the per-row path.
@@ -63,8 +56,9 @@ def _constant(value: Any, type_: pa.DataType, n: int) -> pa.Array:
 
 def data_api_page_fast(normalizer: DataApiFillNormalizer, rows: Sequence[Any]) -> pa.Table | None:
     """The page as a fills batch without ids, or None when it needs the per-row path."""
+    f = normalizer.fields
     try:
-        struct = pa.array(rows, type=_DATA_API_ROW)
+        struct = pa.array(rows, type=_row_struct(f))
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError):
         return None
     if struct.null_count:
@@ -73,7 +67,7 @@ def data_api_page_fast(normalizer: DataApiFillNormalizer, rows: Sequence[Any]) -
     if any(col.null_count for col in (ts, tx, asset, cond, side, size, price, outcome_index)):
         return None  # a missing field (a missing outcomeIndex defaults to -1 on the per-row path)
     # JSON true/false convert to 1.0/0.0; the per-row path rejects them, so such pages go there.
-    if not {type(r["size"]) for r in rows} | {type(r["price"]) for r in rows} <= _NUMBER_TYPES:
+    if not {type(r[f.size]) for r in rows} | {type(r[f.price]) for r in rows} <= _NUMBER_TYPES:
         return None
     ts_s = ts.to_numpy()
     size_f, price_f = size.to_numpy(), price.to_numpy()

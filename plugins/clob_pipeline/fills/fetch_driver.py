@@ -51,6 +51,8 @@ class PagerLike(Protocol):
 
     def feed(self, body: Any) -> Any: ...
 
+    def rejected(self, error: BaseException) -> bool: ...
+
     def progress(self) -> tuple: ...
 
     def position(self) -> str: ...
@@ -205,8 +207,14 @@ class FetchDriver:
                 request = pager.next_request()
                 if request is None:
                     break
-                body = self._get(request)
                 requests += 1
+                try:
+                    body = self._get(request)
+                except Exception as exc:
+                    if not pager.rejected(exc):
+                        raise
+                    guard.check(request, f"{type(exc).__name__}: {exc}")  # type: ignore[arg-type]
+                    continue
                 fed = pager.feed(body)
                 guard.check(request, body)  # type: ignore[arg-type]
                 if not self._put(out, FetchedPage(wallet, fed), stop):

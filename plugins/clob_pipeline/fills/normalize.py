@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
-from typing import Any
+from typing import Any, NamedTuple
 
 from clob_pipeline.errors import NotRetryableError
 from clob_pipeline.fills.schema import SIZE_SCALE, Fill
@@ -132,14 +132,42 @@ def content_fill(
     )  # fmt: skip
 
 
+class DataApiFields(NamedTuple):
+    """Where a Data API row keeps each part of a fill: v1 ``/trades`` rows are camelCase, v2
+    ``/v2/trades`` rows snake_case (and ``token_id`` replaces ``asset``)."""
+
+    wallet: str
+    timestamp: str
+    tx: str
+    asset: str
+    condition: str
+    side: str
+    size: str
+    price: str
+    outcome: str
+    outcome_index: str
+
+
+V1_FIELDS = DataApiFields(
+    "proxyWallet", "timestamp", "transactionHash", "asset", "conditionId", "side", "size", "price", "outcome", "outcomeIndex"
+)
+V2_FIELDS = DataApiFields(
+    "proxy_wallet", "timestamp", "transaction_hash", "token_id", "condition_id", "side", "size", "price", "outcome",
+    "outcome_index",
+)  # fmt: skip
+
+
 class DataApiFillNormalizer:
-    """Normalises Data API ``/trades`` rows of one wallet (stateless: ids are assigned per batch)."""
+    """Normalises Data API rows of one wallet (stateless: ids are assigned per batch). ``fields``: the
+    row layout (``V1_FIELDS`` or ``V2_FIELDS``); both versions store ``source`` = ``data_api``, so a
+    fill read through either is the same row."""
 
     source = "data_api"
 
-    def __init__(self, wallet: str, user_eoa: str) -> None:
+    def __init__(self, wallet: str, user_eoa: str, fields: DataApiFields = V1_FIELDS) -> None:
         self.wallet = wallet
         self.user_eoa = user_eoa
+        self.fields = fields
         self.skipped = 0  # rows that are not fills to store (none for the Data API)
 
     def normalize(self, row: Mapping[str, Any]) -> Fill:
@@ -149,13 +177,13 @@ class DataApiFillNormalizer:
             "data_api", self.wallet, self.user_eoa, condition_id, asset, side, outcome, outcome_index, size, price, ts_ms, tx
         )
 
-    @staticmethod
-    def _fast_fields(row: Any) -> tuple | None:
+    def _fast_fields(self, row: Any) -> tuple | None:
         """The common well-formed row in one pass; None sends the row to the checked path."""
+        f = self.fields
         try:
-            ts, side, size, price = row["timestamp"], row["side"], row["size"], row["price"]
-            tx, asset, cond = row["transactionHash"], row["asset"], row["conditionId"]
-            outcome, outcome_index = row.get("outcome") or "", row.get("outcomeIndex", -1)
+            ts, side, size, price = row[f.timestamp], row[f.side], row[f.size], row[f.price]
+            tx, asset, cond = row[f.tx], row[f.asset], row[f.condition]
+            outcome, outcome_index = row.get(f.outcome) or "", row.get(f.outcome_index, -1)
         except (KeyError, TypeError):
             return None
         if not (
@@ -185,22 +213,23 @@ class DataApiFillNormalizer:
 
     def _checked_fields(self, row: Any) -> tuple:
         """Field-by-field validation: names the first broken field, rule and value."""
+        f = self.fields
         ctx = f"wallet {self.wallet}, data_api row"
         if not isinstance(row, Mapping):
             raise MalformedFillError("row", "must be a JSON object", row, ctx)
-        ts_ms = timestamp_ms(row.get("timestamp"), "timestamp", ctx)
-        tx = _text(row, "transactionHash", ctx).lower()
-        asset = _text(row, "asset", ctx)
-        condition_id = _text(row, "conditionId", ctx).lower()
-        side = _side(row.get("side"), "side", ctx)
-        size = _micro(row, "size", ctx)
-        price = _micro(row, "price", ctx)
+        ts_ms = timestamp_ms(row.get(f.timestamp), f.timestamp, ctx)
+        tx = _text(row, f.tx, ctx).lower()
+        asset = _text(row, f.asset, ctx)
+        condition_id = _text(row, f.condition, ctx).lower()
+        side = _side(row.get(f.side), f.side, ctx)
+        size = _micro(row, f.size, ctx)
+        price = _micro(row, f.price, ctx)
         if price > MICRO:
-            raise MalformedFillError("price", "must be between 0 and 1", row.get("price"), ctx)
-        outcome_index = row.get("outcomeIndex", -1)
+            raise MalformedFillError(f.price, "must be between 0 and 1", row.get(f.price), ctx)
+        outcome_index = row.get(f.outcome_index, -1)
         if not isinstance(outcome_index, int) or isinstance(outcome_index, bool):
-            raise MalformedFillError("outcomeIndex", "must be an integer", outcome_index, ctx)
-        outcome = _text(row, "outcome", ctx, required=False)
+            raise MalformedFillError(f.outcome_index, "must be an integer", outcome_index, ctx)
+        outcome = _text(row, f.outcome, ctx, required=False)
         return ts_ms, tx, asset, condition_id, side, size, price, outcome, outcome_index
 
     def normalize_page(self, rows: Iterable[Mapping[str, Any]]) -> list[Fill]:

@@ -16,7 +16,7 @@ holds is read by offset inside a one-second window; it is read twice and both re
 What the API is not trusted with (see ``shared/polymarket-api.md`` §3.5):
 
 - **the end of data** is a response with nothing in the window, or one shorter than the page size
-  the server really serves (learned by a probe, ``PolymarketDataApiHook.served_page_size``, and from
+  the server really serves (learned by a probe, ``DataApiPager.for_task``, and from
   the largest response this pager got; a ``limit`` may be clamped), never "fewer rows than asked".
   Before any size is known, no page is short;
 - **``end`` inclusive or exclusive**: the pager asks ``end`` one second late and drops that
@@ -43,14 +43,19 @@ one holds more than ``max_window_trades``.
 
 from __future__ import annotations
 
+import functools
 import json
+import logging
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
 from clob_pipeline.errors import NotRetryableError
 from clob_pipeline.fills.normalize import timestamp_ms
+
+_log = logging.getLogger(__name__)
 
 CLOB_START_CURSOR = "MA=="
 CLOB_END_CURSOR = "LTE="
@@ -89,6 +94,8 @@ class Pager(Protocol):
 
     - ``next_request()``: the next request, or None when the walk is over;
     - ``feed(body)``: the decoded response -> rows to store (whole seconds) and the resume point;
+    - ``rejected(error)``: the request failed with ``error``; True when the pager routes around it
+      (a v2 cursor refused: start again from the resume point), False to fail the wallet;
     - ``progress()``: a key that grows strictly with every response that does not end the walk
       (checked by :class:`ProgressGuard`);
     - ``position()``: where the walk is, for log lines and errors.
@@ -100,6 +107,8 @@ class Pager(Protocol):
     def next_request(self) -> ApiRequest | None: ...
 
     def feed(self, body: Any) -> Fed: ...
+
+    def rejected(self, error: BaseException) -> bool: ...
 
     def progress(self) -> tuple: ...
 
@@ -134,7 +143,7 @@ class ProgressGuard:
         self.stalls = 0
 
     def check(self, request: ApiRequest, body: Any) -> None:
-        """Call after ``pager.feed(body)`` for ``request``."""
+        """Call after ``pager.feed(body)`` for ``request`` (or after ``pager.rejected`` took its error)."""
         if self.pager.done:
             return
         key = self.pager.progress()
@@ -217,6 +226,23 @@ class DataApiPager:
             raise ValueError(f"page_size must be positive; got {self.page_size}")
         self.done = self.start_s > self.upper_s
 
+    @classmethod
+    def for_task(cls, client: Any, page_size: int) -> Callable[[str, int, int], DataApiPager]:
+        """The task's pager factory, after learning once how many rows a page really holds: one
+        market-wide ``/trades`` page (always more rows than a page) for ``limit=page_size``.
+
+        Why: ``limit`` may be clamped (older docs and users report 500), so a page shorter than asked is
+        not the end of data; a page shorter than what the server serves is. If the probe fails, the size
+        stays unknown (0) and is learned from each wallet's own responses."""
+        try:
+            rows = client.get_json("/trades", {"limit": page_size, "offset": 0, "takerOnly": "false"})
+        except Exception as exc:  # noqa: BLE001 -- any failure only means "size unknown"
+            _log.warning("could not learn the served page size (%s); each wallet learns it from its own pages", exc)
+            rows = None
+        served = len(rows) if isinstance(rows, list) else 0
+        _log.info("Data API /trades serves %s rows per page for limit=%d", served or "unknown", page_size)
+        return functools.partial(cls, page_size=page_size, served_size=served)
+
     def position(self) -> str:
         where = f"second {self._burst.second} offset {self._burst.offset}" if self._burst else "window"
         return f"{where}, {_iso(self.start_s)}..{_iso(self.upper_s)}"
@@ -226,6 +252,9 @@ class DataApiPager:
         burst = self._burst
         inside = (1, len(burst.passes), burst.offset, burst.held is not None) if burst else (0, 0, 0, False)
         return (-self.upper_s, -self.end_extra, *inside)
+
+    def rejected(self, error: BaseException) -> bool:
+        return False  # nothing to route around: the hook's error fails the wallet
 
     def next_request(self) -> ApiRequest | None:
         if self.done:
@@ -356,6 +385,181 @@ class DataApiPager:
         )
 
 
+V2_MAX_LIMIT = 1000  # the largest documented /v2/trades page
+
+
+@dataclass
+class DataApiV2Pager:
+    """Keyset walk of one wallet's ``/v2/trades`` between ``start_s`` and ``upper_s`` (both inclusive).
+
+    Requests: ``user``, ``taker_only=false``, ``start``/``end`` one second wider than the window (so an
+    inclusive and an exclusive reading both cover it; rows of those two seconds are dropped; all history
+    is ``start=1``), ``limit`` the largest documented (1,000), then ``cursor=<next_cursor>`` with the
+    same filters on every page. The walk ends only when ``next_cursor`` is null: a short or empty page
+    with ``has_more`` true is not the end.
+
+    Checked on every page: the envelope; every row's ``proxy_wallet`` is the wallet (``ForeignRowsError``
+    otherwise); every row inside the requested ``start``/``end``; timestamps moving one way only along
+    the walk (newest first expected; oldest first is followed too). A page can end inside a second, so
+    the rows of the walk's current second wait (``_pending``) until a row of the next second or the
+    walk's end shows the second is whole: only whole seconds are handed over, so a fill's identity (its
+    content and rank within its second) is the same as through v1.
+
+    When the walk cannot go on -- the cursor rejected (HTTP 400 naming ``cursor``), the cursor ignored
+    (its own cursor answered again, or rows of a second the walk had passed), ``has_more`` true without
+    a cursor -- it starts again
+    from its resume point: the newest second not yet handed over, read whole (``end`` = that second).
+    Nothing handed over is read twice as new and nothing is skipped. Once the cursor has been ignored,
+    every page is followed by such a restart instead of the cursor ("windows"), which ends exactly
+    unless one second holds more fills than a page (then it fails loudly). One case stays unseen: an API
+    that ignores the cursor, answers it with a fresh cursor each time, and whose newest second holds
+    more fills than a page would serve that page again and again as the same second's continuation
+    (rows carry no id, and a second of repeating fills pages that way too); the progress guard does not
+    end it, the task's ``execution_timeout`` does. ``filter_amount``: v2 never serves fills below 0.01
+    shares (``shared/polymarket-api.md`` §3.6); such fills are not in the walk.
+    """
+
+    wallet: str
+    start_s: int
+    upper_s: int
+    page_size: int = V2_MAX_LIMIT
+    done: bool = False
+    cursor: str | None = None
+    trust_cursor: bool = True
+    direction: int = 0  # -1 newest first, +1 oldest first, 0 not known yet
+    walks: int = 1
+    _lower_s: int = 0  # every second below it is handed over (an oldest-first walk moves it up)
+    _pending: list[Any] = field(default_factory=list)  # rows of the walk's current second
+    _pending_s: int | None = None
+    _last_s: int | None = None  # the last row's second along this walk
+    _skipped: int = 0  # rows of the extra seconds on either side, in this walk
+    _walk: tuple[int, int] = (0, 0)  # this walk's start and end, sent on every page
+
+    def __post_init__(self) -> None:
+        if self.page_size <= 0:
+            raise ValueError(f"page_size must be positive; got {self.page_size}")
+        self.page_size = min(self.page_size, V2_MAX_LIMIT)
+        self._lower_s = self.start_s
+        self.done = self.start_s > self.upper_s
+
+    def position(self) -> str:
+        mode = "cursor" if self.cursor else "first page"
+        return (
+            f"walk {self.walks} ({mode}{'' if self.trust_cursor else ', cursors ignored: windows'}), "
+            f"{_iso(self._lower_s)}..{_iso(self.upper_s)}, {len(self._pending)} rows of {_iso(self._pending_s or 0)} pending"
+        )
+
+    def progress(self) -> tuple:
+        """A narrower window left to read, then more rows of the current second read in this walk (a
+        restart reads them again, which is not progress until it gets further)."""
+        return (self._lower_s - self.upper_s, len(self._pending), self._skipped)
+
+    def next_request(self) -> ApiRequest | None:
+        if self.done:
+            return None
+        if self.cursor is None:  # a walk starts: its filters stay the same on every page
+            self._walk = (max(1, self._lower_s - 1), self.upper_s + 1)
+        start, end = self._walk
+        params: dict[str, Any] = {"user": self.wallet, "taker_only": "false", "start": start, "end": end, "limit": self.page_size}
+        if self.cursor:
+            params["cursor"] = self.cursor
+        return ApiRequest("/v2/trades", params)
+
+    def rejected(self, error: BaseException) -> bool:
+        """A cursor refused (HTTP 400 naming ``cursor``, e.g. expired): start again from the resume
+        point. Anything else is not the pager's to handle."""
+        if self.cursor is None or getattr(error, "status", None) != 400 or getattr(error, "parameter", None) != "cursor":
+            return False
+        self._restart()
+        return True
+
+    def feed(self, body: Any) -> Fed:
+        data = body.get("data") if isinstance(body, dict) else None
+        pagination = body.get("pagination") if isinstance(body, dict) else None
+        if not isinstance(data, list) or not isinstance(pagination, dict):
+            raise UnexpectedResponseError(
+                f"wallet {self.wallet}: /v2/trades answered {str(body)[:200]!r}, not {{data, pagination}}; nothing from "
+                "it is stored. Retried; if it persists, the API changed its shape: update fills/pagers.py."
+            )
+        next_cursor, has_more = pagination.get("next_cursor"), pagination.get("has_more")
+        check_owner(self.wallet, data, "proxy_wallet", "/v2/trades")
+        seconds = [_second(row, "timestamp") for row in data]
+        lo, hi = self._walk
+        outside = [s for s in seconds if not lo <= s <= hi]
+        if outside:
+            raise PagingError(
+                f"wallet {self.wallet}: /v2/trades served a fill at {_iso(outside[0])}, outside the requested "
+                f"start={lo}..end={hi} ({self.position()}): the API did not honour the window. Every fill "
+                "handed over before is stored; retry later or load the wallet with source=data_api_v1."
+            )
+        if self.cursor and data and (next_cursor == self.cursor or self._out_of_order(seconds)):
+            return self._restart(cursor_ignored=True)  # the cursor was not followed: a page from elsewhere
+        elif self._out_of_order(seconds):
+            raise PagingError(
+                f"wallet {self.wallet}: /v2/trades rows do not move one way in time ({self.position()}); cannot tell "
+                "which seconds are whole. Nothing of this page is stored; retry later or use source=data_api_v1."
+            )
+        handed: list[Any] = []
+        for second, row in zip(seconds, data):
+            if self._last_s is not None and second != self._last_s and not self.direction:
+                self.direction = 1 if second > self._last_s else -1
+            self._last_s = second
+            if not self._lower_s <= second <= self.upper_s:
+                self._skipped += 1  # the extra second asked on either side of the window
+                continue
+            if second != self._pending_s:  # a new second: the pending one is whole
+                handed += self._pending
+                self._pending, self._pending_s = [], second
+            self._pending.append(row)
+        return self._after_page(handed, next_cursor, has_more)
+
+    def _out_of_order(self, seconds: list[int]) -> bool:
+        """Whether these seconds, after the walk's last one, change direction."""
+        last, direction = self._last_s, self.direction
+        for second in seconds:
+            if last is not None and second != last:
+                step = 1 if second > last else -1
+                if direction and step != direction:
+                    return True
+                direction = step
+            last = second
+        return False
+
+    def _after_page(self, handed: list[Any], next_cursor: Any, has_more: Any) -> Fed:
+        if next_cursor is None and has_more is not True:  # the walk's end: the pending second is whole
+            handed += self._pending
+            self._pending, self._pending_s = [], None
+            self.done = True
+            return Fed(handed, self.start_s - 1)
+        if handed:  # everything on the far side of the pending second is handed over
+            if self.direction > 0:
+                self._lower_s = self._pending_s or self._lower_s
+            else:
+                self.upper_s = self._pending_s or self.upper_s
+        if next_cursor is None:  # has_more without a cursor: this walk cannot go on
+            self._restart()
+        elif self.trust_cursor:
+            self.cursor = str(next_cursor)
+        elif handed or not self._pending:  # cursors are ignored: a new window from the resume point
+            self._restart()
+        else:
+            raise PagingError(
+                f"wallet {self.wallet}: second {_iso(self._pending_s or 0)} holds more fills than one /v2/trades page and "
+                f"the API does not follow cursors ({self.position()}): it cannot be read completely. {len(self._pending)} "
+                "of its fills were served and none of them is stored; every fill newer than it is stored. Retry later, "
+                "or load the wallet with source=data_api_v1."
+            )
+        return Fed(handed, self.upper_s)
+
+    def _restart(self, cursor_ignored: bool = False) -> Fed:
+        """A new walk from the resume point: the pending second is read again, whole."""
+        self.cursor, self._pending, self._pending_s, self._last_s = None, [], None, None
+        self._skipped = 0
+        self.trust_cursor = self.trust_cursor and not cursor_ignored
+        self.walks += 1
+        return Fed([], self.upper_s)
+
+
 @dataclass
 class ClobPager:
     """Cursor paging of the key owner's ``/data/trades`` in time windows, newest first."""
@@ -363,8 +567,6 @@ class ClobPager:
     wallet: str
     start_s: int
     upper_s: int
-    page_size: int = 0  # the CLOB has no ``limit``; these two are kept so both pagers are built alike
-    served_size: int = 0
     span_s: int = 7 * 86_400
     max_window_trades: int = 50_000
     cursor: str = CLOB_START_CURSOR
@@ -384,6 +586,9 @@ class ClobPager:
     def progress(self) -> tuple:
         """Older window end, then a narrower window, then more distinct trades in the window."""
         return (-self.upper_s, -self.span_s, len(self._trades))
+
+    def rejected(self, error: BaseException) -> bool:
+        return False  # nothing to route around: the hook's error fails the wallet
 
     def next_request(self) -> ApiRequest | None:
         if self.done:

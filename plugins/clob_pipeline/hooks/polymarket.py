@@ -26,6 +26,7 @@ threads (locks inside).
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import tempfile
 import threading
@@ -55,6 +56,7 @@ _CONFIG_EXTRAS = frozenset(
         "rate_limit_shared",
         "rate_limit_dir",
         "rate_limit_split",
+        "rate_limits",
         "max_in_flight",
         "page_size",
         "max_attempts",
@@ -69,11 +71,15 @@ _CONFIG_EXTRAS = frozenset(
 
 
 class PolymarketApiError(RuntimeError):
-    """A Polymarket request failed for good (after in-hook retries, or with a non-retryable status)."""
+    """A Polymarket request failed for good (after in-hook retries, or with a non-retryable status).
 
-    def __init__(self, message: str, status: int | None = None) -> None:
+    ``parameter``: the request parameter the API named as bad (Data API v2's error body
+    ``{error, code, retryable, trace_id, parameter}``), e.g. ``cursor``; None when it named none."""
+
+    def __init__(self, message: str, status: int | None = None, parameter: str | None = None) -> None:
         super().__init__(message)
         self.status = status
+        self.parameter = parameter
 
     @property
     def retryable(self) -> bool:
@@ -99,6 +105,28 @@ class RequestStats:
             setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
 
 
+def _named_parameter(response: requests.Response) -> str | None:
+    """The ``parameter`` an error body names (Data API v2), if any."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    parameter = body.get("parameter") if isinstance(body, dict) else None
+    return str(parameter) if parameter else None
+
+
+def _endpoint_budgets(value: Any) -> dict[str, tuple[int, float]]:
+    """The ``rate_limits`` extra: ``{"/v2/trades": [200, 10]}`` -> that endpoint's own budget."""
+    if not value:
+        return {}
+    if isinstance(value, str):
+        value = json.loads(value)
+    try:
+        return {str(k): (int(v[0]), float(v[1])) for k, v in dict(value).items()}
+    except (TypeError, ValueError, IndexError, KeyError) as err:
+        raise ValueError(f"connection extra rate_limits must map an endpoint to [requests, period_s]; got {value!r}") from err
+
+
 def _flag(value: Any) -> bool:
     return str(value).strip().lower() not in ("false", "0", "no", "off", "")
 
@@ -111,6 +139,7 @@ class PolymarketHook(HttpHook):
     conn_type = "http"
     hook_name = "Polymarket API"
     default_rate_limit: tuple[int, float] = (1000, 10.0)
+    budget_of: dict[str, str] = {}  # endpoint -> the endpoint whose budget it shares (see ``_limiter``)
     default_page_size = 1000
 
     def __init__(self, polymarket_conn_id: str | None = None) -> None:
@@ -165,8 +194,10 @@ class PolymarketHook(HttpHook):
                     "max_retry_after_s": float(extra.get("max_retry_after_s", 60.0)),
                     "timeout_s": float(extra.get("timeout_s", 30.0)),
                     "max_in_flight": max(1, int(extra.get("max_in_flight", 16))),
-                    "rate_limit_requests": max(1, int(extra.get("rate_limit_requests", requests_per)) // split),
+                    "rate_limit_requests": int(extra.get("rate_limit_requests", requests_per)),
                     "rate_limit_period_s": float(extra.get("rate_limit_period_s", period)),
+                    "rate_limit_split": split,
+                    "rate_limits": _endpoint_budgets(extra.get("rate_limits")),
                     "rate_limit_dir": Path(extra.get("rate_limit_dir") or default_dir)
                     if _flag(extra.get("rate_limit_shared", True))
                     else None,
@@ -176,17 +207,25 @@ class PolymarketHook(HttpHook):
         return session
 
     def _limiter(self, endpoint: str) -> SlotLimiter:
-        """One budget per host and endpoint, shared by every process of this host unless ``rate_limit_shared`` is false."""
+        """One budget per host and endpoint, shared by every process of this host unless ``rate_limit_shared`` is false.
+
+        An endpoint in ``budget_of`` draws from another endpoint's budget (Data API ``/v2/trades`` from
+        ``/trades``: the rate-limit page lists no v2 row) unless the connection's ``rate_limits`` extra
+        gives it one of its own: ``{"/v2/trades": [requests, period_s]}``.
+        """
         self._setup()
+        own = self._settings["rate_limits"].get(endpoint)
+        bucket = endpoint if own else self.budget_of.get(endpoint, endpoint)
         with self._lock:
-            limiter = self._limiters.get(endpoint)
+            limiter = self._limiters.get(bucket)
             if limiter is None:
+                requests_per, period = own or (self._settings["rate_limit_requests"], self._settings["rate_limit_period_s"])
                 folder = self._settings["rate_limit_dir"]
-                key = hashlib.sha256(f"{self.base_url.rstrip('/')}{endpoint}".encode()).hexdigest()[:20]
+                key = hashlib.sha256(f"{self.base_url.rstrip('/')}{bucket}".encode()).hexdigest()[:20]
                 store = FileSlotStore(folder / f"{key}.json") if folder is not None else MemorySlotStore()
-                limiter = self._limiters[endpoint] = SlotLimiter(
-                    self._settings["rate_limit_requests"],
-                    self._settings["rate_limit_period_s"],
+                limiter = self._limiters[bucket] = SlotLimiter(
+                    max(1, int(requests_per) // self._settings["rate_limit_split"]),
+                    float(period),
                     store,
                     hold_s=self._settings["timeout_s"] + 5.0,
                 )
@@ -196,11 +235,6 @@ class PolymarketHook(HttpHook):
     def page_size(self) -> int:
         self._setup()
         return self._settings["page_size"]
-
-    def served_page_size(self) -> int:
-        """Rows per page the endpoint serves, where that decides the end of data; 0 = not known
-        (the CLOB's cursor marks its end)."""
-        return 0
 
     @property
     def max_in_flight(self) -> int:
@@ -212,7 +246,8 @@ class PolymarketHook(HttpHook):
     def budget_per_s(self) -> float:
         """Requests per second this hook may send to one endpoint (after ``rate_limit_split``)."""
         self._setup()
-        return self._settings["rate_limit_requests"] / self._settings["rate_limit_period_s"]
+        settings = self._settings
+        return max(1, settings["rate_limit_requests"] // settings["rate_limit_split"]) / settings["rate_limit_period_s"]
 
     @property
     def thread_stats(self) -> RequestStats:
@@ -292,6 +327,7 @@ class PolymarketHook(HttpHook):
                             else "check the request parameters and the API contract."
                         ),
                         status,
+                        _named_parameter(response),
                     )
             finally:
                 limiter.release(ticket)
@@ -317,30 +353,25 @@ class PolymarketHook(HttpHook):
 
 
 class PolymarketDataApiHook(PolymarketHook):
-    """Public Data API: any wallet's trades, maker and taker (``takerOnly=false``); paged by
-    ``fills/pagers.DataApiPager``."""
+    """Public Data API: any wallet's trades, maker and taker; v1 ``/trades`` (``fills/pagers.DataApiPager``)
+    and v2 ``/v2/trades`` (``fills/pagers.DataApiV2Pager``), which share the ``/trades`` budget."""
 
     default_conn_name = DATA_API_CONN_ID
     hook_name = "Polymarket Data API"
     default_rate_limit = (200, 10.0)  # published limit for /trades
-    _served_page_size: int | None = None
+    budget_of = {"/v2/trades": "/trades"}  # no v2 row on the rate-limit page: the /trades budget
 
-    def served_page_size(self) -> int:
-        """Rows per page the API really serves for ``limit=page_size`` (0 = unknown), learned once
-        per hook from one market-wide ``/trades`` page, which always has more rows than a page.
+    def has_trades(self, address: str) -> bool:
+        """Whether ``address`` has any fill on the Data API v2 (one row, all history). A row of another
+        wallet (the user filter dropped) raises ``ForeignRowsError``: it proves nothing about ``address``."""
+        from clob_pipeline.fills.pagers import check_owner
 
-        Why: ``limit`` may be clamped (older docs and users report 500), so a page shorter than
-        asked is not the end of data; a page shorter than what the server serves is.
-        """
-        if self._served_page_size is None:
-            try:
-                rows = self.get_json("/trades", {"limit": self.page_size, "offset": 0, "takerOnly": "false"})
-            except PolymarketApiError as exc:
-                self.log.warning("could not learn the served page size (%s); every page counts as full", exc)
-                rows = None
-            self._served_page_size = len(rows) if isinstance(rows, list) else 0
-            self.log.info("Data API serves %s rows per page for limit=%d", self._served_page_size or "unknown", self.page_size)
-        return self._served_page_size
+        body = self.get_json("/v2/trades", {"user": address, "taker_only": "false", "start": 1, "limit": 1})
+        rows = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(rows, list):
+            raise PolymarketApiError(f"GET /v2/trades for {address}: expected {{data, pagination}}, got {str(body)[:200]}")
+        check_owner(address, rows, "proxy_wallet", "/v2/trades")
+        return bool(rows)
 
 
 class PolymarketClobHook(PolymarketHook):

@@ -14,11 +14,10 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException, Airfl
 from clob_pipeline.config import CLICKHOUSE_CONN_ID, CLOB_CONN_ID, DATA_API_CONN_ID, STAGING_FILLS_TABLE, batch_rows
 from clob_pipeline.errors import NotRetryableError, is_retryable
 from clob_pipeline.fills.load_timeout import load_timeout
-from clob_pipeline.fills.normalize import ClobFillNormalizer, DataApiFillNormalizer
-from clob_pipeline.fills.pagers import ClobPager, DataApiPager
-from clob_pipeline.fills.params import normalize_wallet, validate_source
+from clob_pipeline.fills.params import DEFAULT_SOURCE, normalize_wallet, validate_source
 from clob_pipeline.hooks.clickhouse import ClickHouseHook
-from clob_pipeline.hooks.polymarket import PolymarketClobHook, PolymarketDataApiHook, PolymarketHook
+from clob_pipeline.hooks.polymarket import PolymarketHook
+from clob_pipeline.operators.fill_sources import SOURCES
 from clob_pipeline.operators.wallet_load import WalletLoad
 
 
@@ -26,11 +25,6 @@ class PermanentWalletFailuresError(NotRetryableError, AirflowException):
     """Every failed wallet of a batch failed for a reason a retry cannot fix (e.g. a CLOB 401)."""
 
 
-# Per source: the API hook, the pager and the normaliser. The loader's loop is the same for both.
-SOURCES: dict[str, tuple[type[PolymarketHook], type[DataApiPager] | type[ClobPager], Any]] = {
-    "data_api": (PolymarketDataApiHook, DataApiPager, DataApiFillNormalizer),
-    "clob": (PolymarketClobHook, ClobPager, ClobFillNormalizer),
-}
 
 
 class PolymarketFillsToClickHouseOperator(BaseOperator):
@@ -60,7 +54,8 @@ class PolymarketFillsToClickHouseOperator(BaseOperator):
         the incremental DAG uses it, since a run that finds nothing new is dominated by per-task
         cost). A failing wallet does not stop the others; the task then fails naming it, and its
         retry re-runs only the wallets not checkpointed as done.
-    :param source: ``data_api`` (public, default) or ``clob`` (L2 key owner's trades) (templated).
+    :param source: a name in ``fills/params.SOURCES`` (``operators/fill_sources.py``): ``data_api_v2``
+        (public, default), ``data_api_v1``, ``clob`` (L2 key owner's trades); ``data_api`` = the default (templated).
     :param fills_table: target table in the bundle database (templated); ``None`` = the live fills
         table (read from ``live_tables`` when the task starts). With ``None`` the task also honours
         the ingestion pause of a running promotion (it skips) and fails for a retry if the live
@@ -78,7 +73,7 @@ class PolymarketFillsToClickHouseOperator(BaseOperator):
         wallets: list[dict[str, str]] | None = None,
         start_s: int | str | None = None,
         user_eoa: str = "",
-        source: str = "data_api",
+        source: str = DEFAULT_SOURCE,
         fills_table: str | None = STAGING_FILLS_TABLE,
         overlap_s: int = 3600,
         default_lookback_s: int = 90 * 86_400,
@@ -112,10 +107,10 @@ class PolymarketFillsToClickHouseOperator(BaseOperator):
             wallets = len(self.wallets) if isinstance(self.wallets, list) else 1
             end_s = int(self.end_s)
             window_s = end_s - int(self.start_s) if self.start_s not in (None, "") else self.default_lookback_s + self.overlap_s
-            requests, period = SOURCES[validate_source(self.source)][0].default_rate_limit
+            budget = SOURCES[validate_source(self.source)].budget_per_s
         except (TypeError, ValueError):
             return None
-        return load_timeout(wallets, window_s, requests / period)
+        return load_timeout(wallets, window_s, budget)
 
     @property
     def label(self) -> str:
@@ -199,9 +194,9 @@ class PolymarketFillsToClickHouseOperator(BaseOperator):
 
         table_uuid = self._table_uuid(ch, fills_table)
         checkpoints, stats_before = self._read_state(ch, run_id, source, fills_table, [w for w, _ in targets])
-        _, pager_class, normalizer_class = SOURCES[source]
+        fill_source = SOURCES[source]
         end_s = int(self.end_s)
-        served = api.served_page_size()
+        make_pager = fill_source.pagers(api)
         loads = {}
         for wallet, user_eoa in targets:
             cp = checkpoints.get(wallet)
@@ -220,8 +215,8 @@ class PolymarketFillsToClickHouseOperator(BaseOperator):
                 fills_table=fills_table,
                 table_uuid=table_uuid,
                 wallet=wallet,
-                pager=pager_class(wallet, start_s, cp["resume_end_s"] if cp else end_s, api.page_size, served),
-                normalizer=normalizer_class(wallet, user_eoa),
+                pager=make_pager(wallet, start_s, cp["resume_end_s"] if cp else end_s),
+                normalizer=fill_source.normalizer(wallet, user_eoa),
                 # one wallet: its inserts overlap the next batch on a thread of their own; several
                 # wallets share the ClickHouse client, so each stores on the consumer thread
                 writer=FillBatchWriter(ch, fills_table, wallet, background=len(targets) == 1),
@@ -229,6 +224,7 @@ class PolymarketFillsToClickHouseOperator(BaseOperator):
                 stored=stored,
                 window=(start_s, end_s),
                 batch_rows=self.batch_rows or batch_rows(),
+                note=fill_source.note,
             )
         return loads
 
@@ -243,8 +239,8 @@ class PolymarketFillsToClickHouseOperator(BaseOperator):
 
     def _api_hook(self, source: str) -> PolymarketHook:
         """One API hook (one session, one rate limiter) for every wallet of the task."""
-        hook_class = SOURCES[source][0]
-        return hook_class(self.data_api_conn_id if source == "data_api" else self.clob_conn_id)
+        fill_source = SOURCES[source]
+        return fill_source.hook(getattr(self, fill_source.conn_param))
 
     @staticmethod
     def _table_uuid(ch: ClickHouseHook, fills_table: str) -> str:

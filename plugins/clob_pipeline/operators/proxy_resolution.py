@@ -9,6 +9,7 @@ from typing import Any
 from airflow.sdk import BaseOperator
 
 from clob_pipeline.config import DATA_API_CONN_ID, GAMMA_CONN_ID
+from clob_pipeline.fills.pagers import ForeignRowsError
 from clob_pipeline.hooks.polymarket import PolymarketDataApiHook, PolymarketGammaHook
 from clob_pipeline.proxy.resolve import ResolutionError, resolve_address
 
@@ -42,9 +43,7 @@ class ResolveProxyWalletsOperator(BaseOperator):
         started = time.monotonic()
         gamma = PolymarketGammaHook(self.gamma_conn_id)
         data_api = PolymarketDataApiHook(self.data_api_conn_id)
-
-        def has_trades(address: str) -> bool:
-            return bool(data_api.get_json("/trades", {"user": address, "limit": 1, "takerOnly": "false", "start": 1}))
+        has_trades = data_api.has_trades  # Data API v2, one row of all history
 
         resolved: list[dict[str, str]] = []
         failed: list[dict[str, str]] = []
@@ -53,7 +52,7 @@ class ResolveProxyWalletsOperator(BaseOperator):
             for wallet in self.wallets:
                 try:
                     result = resolve_address(wallet, gamma.get_public_profile, has_trades)
-                except ResolutionError as err:
+                except (ResolutionError, ForeignRowsError) as err:
                     self.log.error("could not resolve %s: %s", wallet, err)
                     failed.append({"wallet": wallet, "error": str(err)[:300]})
                     continue

@@ -36,11 +36,12 @@ class WalletLoad:
         stored: tuple[int, int | None],
         window: tuple[int, int],
         batch_rows: int,
+        note: str = "",
     ) -> None:
         self.ch, self.log, self.run_id, self.source = ch, log, run_id, source
         self.fills_table, self.table_uuid, self.wallet = fills_table, table_uuid, wallet
         self.pager, self.normalizer, self.writer = pager, normalizer, writer
-        self.stored, self.window, self.batch_rows = stored, window, batch_rows
+        self.stored, self.window, self.batch_rows, self.note = stored, window, batch_rows, note
         self.progress = LoadProgress(log, wallet, checkpoint)
 
     def take(self, fed: Fed) -> None:
@@ -138,7 +139,7 @@ class WalletLoad:
         watermark = f"watermark {summary['watermark_from']} -> {summary['watermark_to']}" if fills_total else "no fills stored"
         self.log.info(
             "wallet %s: table=%s source=%s window=%s pages=%d requests=%d (%.1f/s, %.1fs waiting for the rate limit) "
-            "fills_seen=%d inserted=%d already_stored=%d not_settled=%d fills_total=%d %s in %.2fs",
+            "fills_seen=%d inserted=%d already_stored=%d not_settled=%d fills_total=%d %s in %.2fs%s",
             self.wallet,
             self.fills_table,
             self.source,
@@ -154,5 +155,6 @@ class WalletLoad:
             fills_total,
             watermark,
             summary["seconds"],
+            f"; {self.note}" if self.note else "",
         )
         return summary
