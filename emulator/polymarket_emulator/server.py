@@ -46,6 +46,9 @@ Contract followed (see ``shared/polymarket-api.md``):
   ``drop_user_filter``: true or a wallet
       the ``user`` filter is not applied (for every user, or only for that wallet's requests): rows of every
       wallet in the window are served, as a global feed would (issue 19: "the user filter dropped").
+  ``clob_unhashed``: N (+ ``clob_unhashed_skip``: K)
+      N CLOB trades of the key owner (after its K newest fills) arrive first without a transaction
+      hash (status MATCHED) until ``POST /__emulator/settle`` (fill-and-kill orders since 2026-07-24, §1.5).
   ``apply_to_clob`` (default true)
       ``shift_rows`` and ``shuffle_ties`` apply to CLOB ``/data/trades`` too (the key owner's fills;
       real CLOB ordering is unconfirmed, §1.3).
@@ -141,6 +144,9 @@ class Paging:
     v2_ignore_cursor: bool = False
     v2_arrive: int = 0
     v2_arrive_times: int | None = None
+    # CLOB trades that arrive first without a transaction hash (polymarket-api.md §1.5)
+    clob_unhashed: int = 0
+    clob_unhashed_skip: int = 0
 
     def __post_init__(self) -> None:
         if self.shift_ts not in ("next", "now"):
@@ -214,6 +220,19 @@ class EmulatorState:
     def set_paging(self, paging: Paging) -> None:
         with self.lock:
             self.paging, self.paging_requests, self.shifts = paging, 0, 0
+            self.unhashed = None
+
+    unhashed: frozenset[str] | None = None  # trade ids served without a hash yet (clob_unhashed)
+
+    def unhashed_trades(self) -> frozenset[str]:
+        """``clob_unhashed``: the key owner's fills (skipping the newest ``clob_unhashed_skip``) whose CLOB
+        trade has no transaction hash yet, status MATCHED, until ``POST /__emulator/settle``."""
+        with self.lock:
+            if self.unhashed is None:
+                fills = self.dataset.visible_fills(self.clob.funder)
+                skip, count = self.paging.clob_unhashed_skip, self.paging.clob_unhashed
+                self.unhashed = frozenset(f.trade_id for f in fills[skip : skip + count])
+            return self.unhashed
 
     def tie_rng(self) -> random.Random:
         """A generator for one request's tie order: seeded by ``seed`` and the request counter."""
@@ -453,6 +472,10 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._error(400, f"bad burst: {err}")
             added = state.dataset.add_burst(wallet, fills, ts, distinct)
             return self._send(200, {"added": len(added), "wallet": wallet, "ts": ts})
+        if path == "/__emulator/settle":  # the unhashed CLOB trades get their hash
+            with state.lock:
+                state.unhashed = frozenset()
+            return self._send(200, {"ok": True})
         if path == "/__emulator/release-late":
             return self._send(200, {"released": state.dataset.release_late()})
         if path == "/__emulator/new-fills":
@@ -572,6 +595,12 @@ class _Handler(BaseHTTPRequestHandler):
             if paging.shuffle_ties:
                 fills = shuffle_ties(fills, 0, len(fills), self.server.state.tie_rng(), lambda f: f.ts)
             trades = clob_trades(fills, creds)
+            if paging.clob_unhashed:
+                unhashed = self.server.state.unhashed_trades()
+                for trade in trades:
+                    if trade["id"].rsplit("-", 1)[0] in unhashed:
+                        trade.update(transaction_hash="", status="MATCHED")
+                        self.server.state.stats["clob:unhashed_served"] += 1
             for name in ("id", "market", "asset_id"):
                 if query.get(name):
                     trades = [t for t in trades if t[name] == query[name]]

@@ -174,6 +174,18 @@ def test_clob_trades_without_a_transaction_or_not_settled_are_skipped_and_counte
     assert normalizer.skipped == 2
 
 
+@pytest.mark.parametrize(
+    ("overrides", "held"),
+    [({"transaction_hash": ""}, True), ({"status": "RETRYING"}, True), ({"status": "TRADE_STATUS_FAILED"}, False)],
+)
+def test_unsettled_clob_trades_are_held_back_from_their_oldest_match_time_and_failed_ones_dropped(overrides, held):
+    normalizer = ClobFillNormalizer(WALLET, EOA)
+    page = [trade(id="a", match_time="1700000500", **overrides), trade(id="b", match_time="1700000100", **overrides)]
+    normalizer.normalize_page(page)
+    assert (normalizer.held_back, normalizer.failed) == ((2, 0) if held else (0, 2))
+    assert normalizer.held_from_ms == (1_700_000_100_000 if held else None)
+
+
 @pytest.mark.parametrize("status", ["TRADE_STATUS_MATCHED", "TRADE_STATUS_MINED", "TRADE_STATUS_CONFIRMED", ""])
 def test_clob_trades_with_other_statuses_are_kept(status):
     normalizer = ClobFillNormalizer(WALLET, EOA)

@@ -10,6 +10,7 @@ CREATE TABLE IF NOT EXISTS {db:Identifier}.wallet_sync_state
     last_fill_ts  DateTime64(3, 'UTC'),
     fills_total   UInt64,
     last_run_id   String,
+    hold_from_ts  DateTime64(3, 'UTC'),
     updated_at    DateTime64(6, 'UTC')
 )
 ENGINE = ReplacingMergeTree(updated_at)
@@ -19,6 +20,11 @@ ORDER BY (wallet, source, table_uuid);
 ALTER TABLE {db:Identifier}.wallet_sync_state
     ADD COLUMN IF NOT EXISTS table_uuid UUID AFTER source,
     MODIFY ORDER BY (wallet, source, table_uuid);
+
+-- hold_from_ts: the oldest CLOB trade the wallet's last load had to hold back (no transaction hash
+-- yet, or being retried); epoch 0 = none. The incremental re-reads from there until it settles.
+ALTER TABLE {db:Identifier}.wallet_sync_state
+    ADD COLUMN IF NOT EXISTS hold_from_ts DateTime64(3, 'UTC') AFTER last_run_id;
 
 -- Progress of one wallet inside one DAG run, written after every stored batch so a retried task
 -- resumes where it stopped. Data API: everything newer than resume_end_s is stored. CLOB: the

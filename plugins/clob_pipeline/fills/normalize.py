@@ -168,7 +168,11 @@ class DataApiFillNormalizer:
         self.wallet = wallet
         self.user_eoa = user_eoa
         self.fields = fields
-        self.skipped = 0  # rows that are not fills to store (none for the Data API)
+
+    # The Data API serves fills from the chain: nothing is held back or failed (see ClobFillNormalizer).
+    can_hold_back = False
+    held_back = failed = skipped = 0
+    held_from_ms: int | None = None
 
     def normalize(self, row: Mapping[str, Any]) -> Fill:
         fields = self._fast_fields(row) or self._checked_fields(row)
@@ -236,10 +240,10 @@ class DataApiFillNormalizer:
         return [self.normalize(row) for row in rows]
 
 
-# CLOB statuses that are not (yet) a fill on chain: a failed trade never was one, and a trade
-# being retried may be re-mined under another transaction. Neither is stored; the next run's
-# overlap reads the trade again once it settles.
-_UNSETTLED = frozenset({"FAILED", "RETRYING"})
+# CLOB statuses that are not (yet) a fill on chain: a trade being retried may be re-mined under
+# another transaction (held back, like a trade without its hash yet); a failed trade never was one.
+_FAILED = "FAILED"
+_RETRYING = "RETRYING"
 
 
 class ClobFillNormalizer:
@@ -250,17 +254,28 @@ class ClobFillNormalizer:
     ``maker_address`` is the wallet. ``version`` is ``last_update`` so a later status
     (MATCHED -> CONFIRMED) replaces the earlier row in the ReplacingMergeTree.
 
-    A fill's identity is its content (``fills/identity.py``), which needs the transaction hash:
-    trades without one yet, and failed or retrying trades, are counted in ``skipped`` and not
-    stored. The trade id and maker order id are kept as attributes.
+    A fill's identity is its content (``fills/identity.py``), which needs the transaction hash. A
+    trade without one yet (fill-and-kill / fill-or-kill orders since 2026-07-24, ``polymarket-api.md``
+    §1.5) or being retried is **held back**: never stored, counted in ``held_back``, its oldest match
+    time in ``held_from_ms`` so the load keeps re-reading from there until it settles. A ``FAILED``
+    trade never was a fill: counted in ``failed``, dropped. The trade id and maker order id are kept
+    as attributes.
     """
 
     source = "clob"
+    can_hold_back = True  # a load through it re-reads (and so can clear) an earlier hold
 
     def __init__(self, wallet: str, user_eoa: str) -> None:
         self.wallet = wallet
         self.user_eoa = user_eoa
-        self.skipped = 0
+        self.held_back = 0
+        self.held_from_ms: int | None = None
+        self.failed = 0
+
+    @property
+    def skipped(self) -> int:
+        """Trades not stored: held back or failed."""
+        return self.held_back + self.failed
 
     def normalize_trade(self, trade: Mapping[str, Any]) -> list[Fill]:
         ctx = f"wallet {self.wallet}, clob trade {trade.get('id')!r}" if isinstance(trade, Mapping) else ""
@@ -276,8 +291,12 @@ class ClobFillNormalizer:
         trader_side = (trade.get("trader_side") or "").upper()
         if trader_side not in ("TAKER", "MAKER"):
             raise MalformedFillError("trader_side", "must be TAKER or MAKER", trade.get("trader_side"), ctx)
-        if not tx or status in _UNSETTLED:
-            self.skipped += 1
+        if status == _FAILED:
+            self.failed += 1
+            return []
+        if not tx or status == _RETRYING:
+            self.held_back += 1
+            self.held_from_ms = ts_ms if self.held_from_ms is None else min(self.held_from_ms, ts_ms)
             return []
         outcome_index = int(trade.get("outcome_index", -1) if trade.get("outcome_index") is not None else -1)
 

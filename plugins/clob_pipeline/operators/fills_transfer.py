@@ -193,7 +193,9 @@ class PolymarketFillsToClickHouseOperator(BaseOperator):
         from clob_pipeline.operators.fill_writer import FillBatchWriter  # pyarrow: run time only
 
         table_uuid = self._table_uuid(ch, fills_table)
-        checkpoints, stats_before = self._read_state(ch, run_id, source, fills_table, [w for w, _ in targets])
+        wallets = [w for w, _ in targets]
+        checkpoints, stats_before = self._read_state(ch, run_id, source, fills_table, wallets)
+        holds = dict(ch.query_file("state/held_back.sql", {"table_uuid": table_uuid, "wallets": wallets}))
         fill_source = SOURCES[source]
         end_s = int(self.end_s)
         make_pager = fill_source.pagers(api)
@@ -206,7 +208,7 @@ class PolymarketFillsToClickHouseOperator(BaseOperator):
             if cp:
                 self.log.info("resuming wallet %s from checkpoint: %s", wallet, dict(cp))
             stored = stats_before.get(wallet, (0, None))
-            start_s = self._window_start(end_s, stored[1] if stored[0] else None)
+            start_s = self._window_start(end_s, stored[1] if stored[0] else None, holds.get(wallet, 0))
             loads[wallet] = WalletLoad(
                 ch=ch,
                 log=self.log,
@@ -223,6 +225,7 @@ class PolymarketFillsToClickHouseOperator(BaseOperator):
                 checkpoint=cp,
                 stored=stored,
                 window=(start_s, end_s),
+                hold_before_ms=holds.get(wallet, 0),
                 batch_rows=self.batch_rows or batch_rows(),
                 note=fill_source.note,
             )
@@ -268,13 +271,15 @@ class PolymarketFillsToClickHouseOperator(BaseOperator):
         }
         return checkpoints, stats
 
-    def _window_start(self, end_s: int, newest_before_ms: int | None) -> int:
+    def _window_start(self, end_s: int, newest_before_ms: int | None, hold_ms: int = 0) -> int:
         """The oldest second to read: the Param's start, else the watermark minus the overlap (late
-        fills), else ``default_lookback_s`` back for a wallet with nothing stored."""
+        fills) or the oldest held-back trade if older, else ``default_lookback_s`` back for a wallet
+        with nothing stored."""
         if self.start_s not in (None, ""):
             return int(self.start_s)
         if newest_before_ms:
-            return newest_before_ms // 1000 - self.overlap_s
+            start = newest_before_ms // 1000 - self.overlap_s
+            return min(start, hold_ms // 1000) if hold_ms else start
         return end_s - self.default_lookback_s
 
     def _batch_summary(

@@ -35,6 +35,7 @@ class WalletLoad:
         checkpoint: Mapping[str, Any] | None,
         stored: tuple[int, int | None],
         window: tuple[int, int],
+        hold_before_ms: int = 0,
         batch_rows: int,
         note: str = "",
     ) -> None:
@@ -42,6 +43,7 @@ class WalletLoad:
         self.fills_table, self.table_uuid, self.wallet = fills_table, table_uuid, wallet
         self.pager, self.normalizer, self.writer = pager, normalizer, writer
         self.stored, self.window, self.batch_rows, self.note = stored, window, batch_rows, note
+        self.hold_before_ms = hold_before_ms
         self.progress = LoadProgress(log, wallet, checkpoint)
 
     def take(self, fed: Fed) -> None:
@@ -94,6 +96,14 @@ class WalletLoad:
             },
         )
 
+    def _hold_after(self) -> int:
+        """The oldest held-back trade to record (ms, 0 = none): this load's own, and an earlier one
+        this load could not have cleared (another kind of source, or outside its window)."""
+        earlier = self.hold_before_ms
+        if earlier and self.normalizer.can_hold_back and earlier >= self.window[0] * 1000:
+            earlier = 0  # this load re-read it: it is held again below if still unsettled
+        return min((ms for ms in (self.normalizer.held_from_ms, earlier) if ms), default=0)
+
     def _record_sync_state(self, requests: int, limiter_wait_s: float) -> dict[str, Any]:
         """Write the wallet's ledger row and log its one-line result.
 
@@ -107,6 +117,7 @@ class WalletLoad:
         fills_total = stored_before + writer.ids_added
         old_watermark_ms = newest_before_ms if stored_before else None
         new_watermark_ms = max(newest_before_ms or 0, writer.newest_ms or 0) if fills_total else 0
+        hold_ms = self._hold_after()
         self.ch.run_sql_file(
             "state/write_sync_state.sql",
             {
@@ -117,6 +128,7 @@ class WalletLoad:
                 "last_fill_ms": new_watermark_ms,
                 "fills_total": fills_total,
                 "run_id": self.run_id,
+                "hold_from_ms": hold_ms,
             },
         )
         summary = {
@@ -127,6 +139,7 @@ class WalletLoad:
             "rows_seen": progress.rows,
             "rows_inserted": writer.rows_inserted,
             "rows_already_stored": writer.rows_skipped,
+            "held_back": self.normalizer.held_back,
             "fills_total": fills_total,
             "watermark_from": utc(old_watermark_ms),
             "watermark_to": utc(new_watermark_ms),
@@ -137,9 +150,11 @@ class WalletLoad:
         start_s, end_s = self.window
         window = f"{'all history' if start_s <= 1 else utc(start_s * 1000)}..{utc(end_s * 1000)}"
         watermark = f"watermark {summary['watermark_from']} -> {summary['watermark_to']}" if fills_total else "no fills stored"
+        if hold_ms:
+            watermark += f", held back from {utc(hold_ms)} (read again by the next run until settled)"
         self.log.info(
             "wallet %s: table=%s source=%s window=%s pages=%d requests=%d (%.1f/s, %.1fs waiting for the rate limit) "
-            "fills_seen=%d inserted=%d already_stored=%d not_settled=%d fills_total=%d %s in %.2fs%s",
+            "fills_seen=%d inserted=%d already_stored=%d held_back=%d failed_trades=%d fills_total=%d %s in %.2fs%s",
             self.wallet,
             self.fills_table,
             self.source,
@@ -151,7 +166,8 @@ class WalletLoad:
             progress.rows,
             writer.rows_inserted,
             writer.rows_skipped,
-            self.normalizer.skipped,
+            self.normalizer.held_back,
+            self.normalizer.failed,
             fills_total,
             watermark,
             summary["seconds"],
