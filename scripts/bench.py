@@ -110,7 +110,6 @@ def bench_load_vs_raw(n: int) -> None:
                     if writer.pending >= batch:
                         writer.flush()
                 writer.flush()
-                writer.close()
             results["load"].append(time.perf_counter() - started)
             stored = ch.query_rows("SELECT count() FROM {db:Identifier}.{t:Identifier}", {"t": f"load_{attempt}"})[0][0]
             assert stored == len(rows), (stored, len(rows))

@@ -60,12 +60,11 @@ def ensure_schema_task(fills_table: str = STAGING_FILLS_TABLE, proxy_table: str 
     )
 
 
-def load_fills_per_wallet(task_id: str, wallet_kwargs: Any, fills_table: str | None = STAGING_FILLS_TABLE) -> Any:
-    """One mapped fills-transfer task per wallet; ``wallet_kwargs`` is a list of operator kwargs.
-    ``fills_table=None``: each task writes to the live fills table (see the operator)."""
+def load_fills_in_batches(task_id: str, batch_kwargs: Any) -> Any:
+    """One mapped load task per batch of wallets; ``batch_kwargs`` is a list of operator kwargs
+    (``wallets``, ``window``, ``source``), one per batch."""
     return PolymarketFillsToClickHouseOperator.partial(
         task_id=task_id,
-        fills_table=fills_table,
         pool=CLICKHOUSE_POOL,
         map_index_template="{{ task.label }}",
-    ).expand_kwargs(wallet_kwargs)
+    ).expand_kwargs(batch_kwargs)

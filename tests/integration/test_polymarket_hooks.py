@@ -67,6 +67,45 @@ def test_v2_shares_the_trades_budget_unless_the_connection_gives_it_one(emulator
     assert (hook._limiter("/v2/trades").max_requests, hook._limiter("/trades").max_requests) == (1000, 200)
 
 
+def test_retry_waits_honour_retry_after_and_the_shared_429_pause(emulator_factory):
+    emu = emulator_factory(wallets=1, fills_per_wallet=5, rate_scale=0, extra={"backoff_base_s": 0.01, "backoff_cap_s": 0.05})
+    wallet = emu.dataset.wallets[0]
+    hook = PolymarketDataApiHook()
+    slept: list[float] = []
+    hook._sleep = slept.append  # tenacity's sleeps between attempts, recorded instead of slept
+    paused: list[float] = []
+    limiter = hook._limiter("/trades")
+    pause = limiter.pause
+    limiter.pause = lambda seconds: (paused.append(seconds), pause(0))  # the budget's shared pause
+    emu.post("/__emulator/faults", [{"path": "/trades", "status": 503, "retry_after": 3, "count": 1}])
+    assert isinstance(hook.get_json("/trades", {"user": wallet}), list)
+    assert slept == [3.0] and paused == []  # a 503's Retry-After is waited for by this request
+    emu.post("/__emulator/faults", [{"path": "/trades", "status": 429, "retry_after": 2, "count": 1}])
+    assert isinstance(hook.get_json("/trades", {"user": wallet}), list)
+    assert slept == [3.0, 0.0] and paused == [2.0]  # a 429 pauses the whole budget instead
+    emu.post("/__emulator/faults", [{"path": "/trades", "status": 502, "count": 2}])
+    assert isinstance(hook.get_json("/trades", {"user": wallet}), list)
+    assert len(slept) == 4 and all(0.01 <= s <= 0.06 for s in slept[2:])  # jittered backoff, capped
+    assert hook.stats.retries == 4
+
+
+def test_public_hooks_send_no_auth_and_each_session_has_its_own_pool(emulator_factory):
+    import json
+    import os
+
+    emulator_factory(wallets=1, fills_per_wallet=5, rate_scale=0)
+    conn = json.loads(os.environ["AIRFLOW_CONN_POLYMARKET_DATA_API"])
+    os.environ["AIRFLOW_CONN_POLYMARKET_DATA_API"] = json.dumps({**conn, "login": "someone", "password": "secret"})
+    try:
+        hook = PolymarketDataApiHook()
+        first, second = hook.get_conn(), hook.get_conn()
+    finally:
+        os.environ["AIRFLOW_CONN_POLYMARKET_DATA_API"] = json.dumps(conn)
+    assert first.auth is None and second.auth is None  # no Basic auth although the connection has a login
+    assert first.get_adapter("http://x") is not second.get_adapter("http://x")
+    assert type(PolymarketClobHook().get_conn().auth).__name__ == "ClobL2Auth"
+
+
 def test_429_is_retried_after_retry_after(emulator):
     wallet = emulator.dataset.wallets[0]
     emulator.post("/__emulator/faults", {"path": "/trades", "status": 429, "retry_after": 0.2, "count": 2})

@@ -22,7 +22,6 @@ ADDRESS_RE = re.compile(r"^0x[0-9a-f]{40}$")
 SIDES = frozenset({"BUY", "SELL"})
 MICRO = 10**SIZE_SCALE  # sizes and prices are held as integer micro-units (value * 10**6)
 _MICRO_Q = Decimal(1).scaleb(-SIZE_SCALE)
-_NUMBER = (float, int)
 MAX_MICRO = 2**63 - 1  # micro-units travel as int64 on their way into Decimal columns
 MS_THRESHOLD = 10**11  # Unix seconds stay below this until the year 5138; milliseconds exceed it
 
@@ -157,6 +156,56 @@ V2_FIELDS = DataApiFields(
 )  # fmt: skip
 
 
+class Rule(NamedTuple):
+    """How one part of a Data API row is checked (``kind``) and whether it is stored lower-cased."""
+
+    part: str  # a DataApiFields attribute
+    kind: str  # a key of ROW_CHECKS (per row) and of columnar.VECTOR_CHECKS (per page)
+    lower: bool = False
+
+
+# The Data API row rules, written once for both row layouts (v1 camelCase, v2 snake_case) and both
+# paths: the per-row normaliser below applies them with ROW_CHECKS, ``columnar.py`` with its
+# vectorised checks of the same kinds (a page they cannot vouch for comes here).
+DATA_API_RULES: tuple[Rule, ...] = (
+    Rule("timestamp", "seconds"),
+    Rule("tx", "text", lower=True),
+    Rule("asset", "text"),
+    Rule("condition", "text", lower=True),
+    Rule("side", "side"),
+    Rule("size", "amount"),
+    Rule("price", "price"),
+    Rule("outcome", "label"),
+    Rule("outcome_index", "index"),
+)
+INT16 = (-(2**15), 2**15 - 1)
+
+
+def _price(row: Mapping[str, Any], name: str, ctx: str) -> int:
+    price = _micro(row, name, ctx)
+    if price > MICRO:
+        raise MalformedFillError(name, "must be between 0 and 1", row.get(name), ctx)
+    return price
+
+
+def _index(row: Mapping[str, Any], name: str, ctx: str) -> int:
+    value = row.get(name, -1)  # missing: -1 (unknown); v2 uses 999 for "unlabeled"
+    if not isinstance(value, int) or isinstance(value, bool) or not INT16[0] <= value <= INT16[1]:
+        raise MalformedFillError(name, f"must be an integer in {INT16[0]}..{INT16[1]}", value, ctx)
+    return value
+
+
+ROW_CHECKS = {
+    "seconds": lambda row, name, ctx: timestamp_ms(row.get(name), name, ctx),
+    "text": lambda row, name, ctx: _text(row, name, ctx),
+    "side": lambda row, name, ctx: _side(row.get(name), name, ctx),
+    "amount": _micro,
+    "price": _price,
+    "label": lambda row, name, ctx: _text(row, name, ctx, required=False),
+    "index": _index,
+}
+
+
 class DataApiFillNormalizer:
     """Normalises Data API rows of one wallet (stateless: ids are assigned per batch). ``fields``: the
     row layout (``V1_FIELDS`` or ``V2_FIELDS``); both versions store ``source`` = ``data_api``, so a
@@ -175,66 +224,19 @@ class DataApiFillNormalizer:
     held_from_ms: int | None = None
 
     def normalize(self, row: Mapping[str, Any]) -> Fill:
-        fields = self._fast_fields(row) or self._checked_fields(row)
-        ts_ms, tx, asset, condition_id, side, size, price, outcome, outcome_index = fields
-        return content_fill(
-            "data_api", self.wallet, self.user_eoa, condition_id, asset, side, outcome, outcome_index, size, price, ts_ms, tx
-        )
-
-    def _fast_fields(self, row: Any) -> tuple | None:
-        """The common well-formed row in one pass; None sends the row to the checked path."""
-        f = self.fields
-        try:
-            ts, side, size, price = row[f.timestamp], row[f.side], row[f.size], row[f.price]
-            tx, asset, cond = row[f.tx], row[f.asset], row[f.condition]
-            outcome, outcome_index = row.get(f.outcome) or "", row.get(f.outcome_index, -1)
-        except (KeyError, TypeError):
-            return None
-        if not (
-            type(ts) is int
-            and 0 < ts
-            and side in SIDES
-            and type(size) in _NUMBER
-            and type(price) in _NUMBER
-            and type(tx) is str
-            and tx
-            and type(asset) is str
-            and asset
-            and type(cond) is str
-            and cond
-            and type(outcome) is str
-            and type(outcome_index) is int
-        ):
-            return None
-        try:
-            size_u, price_u = to_micro(size), to_micro(price)
-        except (ValueError, OverflowError):
-            return None
-        if not 0 <= size_u <= MAX_MICRO or not 0 <= price_u <= MICRO:
-            return None
-        ts_ms = ts if ts >= MS_THRESHOLD else ts * 1000
-        return ts_ms, tx.lower(), asset, cond.lower(), side, size_u, price_u, outcome, outcome_index
-
-    def _checked_fields(self, row: Any) -> tuple:
-        """Field-by-field validation: names the first broken field, rule and value."""
-        f = self.fields
+        """One row, every field checked by ``DATA_API_RULES`` (names the first broken field, rule, value)."""
         ctx = f"wallet {self.wallet}, data_api row"
         if not isinstance(row, Mapping):
             raise MalformedFillError("row", "must be a JSON object", row, ctx)
-        ts_ms = timestamp_ms(row.get(f.timestamp), f.timestamp, ctx)
-        tx = _text(row, f.tx, ctx).lower()
-        asset = _text(row, f.asset, ctx)
-        condition_id = _text(row, f.condition, ctx).lower()
-        side = _side(row.get(f.side), f.side, ctx)
-        size = _micro(row, f.size, ctx)
-        price = _micro(row, f.price, ctx)
-        if price > MICRO:
-            raise MalformedFillError(f.price, "must be between 0 and 1", row.get(f.price), ctx)
-        outcome_index = row.get(f.outcome_index, -1)
-        if not isinstance(outcome_index, int) or isinstance(outcome_index, bool):
-            raise MalformedFillError(f.outcome_index, "must be an integer", outcome_index, ctx)
-        outcome = _text(row, f.outcome, ctx, required=False)
-        return ts_ms, tx, asset, condition_id, side, size, price, outcome, outcome_index
+        v = {}
+        for rule in DATA_API_RULES:
+            name = getattr(self.fields, rule.part)
+            value = ROW_CHECKS[rule.kind](row, name, ctx)
+            v[rule.part] = value.lower() if rule.lower else value
+        return content_fill(
+            "data_api", self.wallet, self.user_eoa, v["condition"], v["asset"], v["side"], v["outcome"], v["outcome_index"],
+            v["size"], v["price"], v["timestamp"], v["tx"],
+        )  # fmt: skip
 
     def normalize_page(self, rows: Iterable[Mapping[str, Any]]) -> list[Fill]:
         return [self.normalize(row) for row in rows]

@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -48,21 +47,19 @@ def gc_paused() -> Iterator[None]:
 
 
 class FillBatchWriter:
-    """Collects Arrow fill batches (one per API page) and inserts them in larger batches, skipping
-    fills already stored.
+    """Collects Arrow fill batches (one per handed-over response) and inserts them in larger batches,
+    skipping fills already stored.
 
-    Each batch is stored on one background thread while the caller normalises the next one
-    (chDB, the HTTP client and Arrow's kernels release the GIL, so the two overlap). Batches are
-    stored strictly in order, at most one is in flight, and ``on_stored`` (the checkpoint) runs
-    only after its batch is in the table. An error is raised by the next :meth:`flush` or :meth:`wait`.
+    It stores on the caller's thread: a task's wallets share one ClickHouse client (chDB's is not
+    thread-safe), and the one writing thread is the fetch driver's consumer. ``flush`` returns once
+    the batch is in the table, so whoever checkpoints after it (``WalletLoad``) never claims a batch
+    that failed.
     """
 
-    def __init__(self, ch: ClickHouseHook, table: str, wallet: str, background: bool = True) -> None:
+    def __init__(self, ch: ClickHouseHook, table: str, wallet: str) -> None:
         self.ch, self.table, self.wallet = ch, table, wallet
         self._pages: list[pa.Table] = []
         self._pending = 0
-        self._executor = ThreadPoolExecutor(1, thread_name_prefix="fill-writer") if background else None
-        self._inflight: Future | None = None
         self.rows_inserted = 0
         self.rows_skipped = 0
         # fill ids the table did not have before (newer versions of stored fills are not counted)
@@ -72,7 +69,7 @@ class FillBatchWriter:
 
     @property
     def pending(self) -> int:
-        """Rows buffered and not yet handed over for storing."""
+        """Rows buffered and not yet stored."""
         return self._pending
 
     def add(self, page: pa.Table) -> None:
@@ -81,29 +78,12 @@ class FillBatchWriter:
             self._pages.append(page)
             self._pending += page.num_rows
 
-    def flush(self, on_stored: Callable[[], None] | None = None) -> None:
-        """Hand the buffered fills over for storing; ``on_stored`` runs once they are stored."""
-        self.wait()
+    def flush(self) -> None:
+        """Store the buffered fills; returns once they are in the table (raises if the insert failed)."""
         pages, self._pages, self._pending = self._pages, [], 0
-        if self._executor is None:
-            self._store(pages, on_stored)
-        else:
-            self._inflight = self._executor.submit(self._store, pages, on_stored)
+        self._store(pages)
 
-    def wait(self) -> None:
-        """Block until the batch in flight is stored; re-raise its error if it failed."""
-        if self._inflight is not None:
-            inflight, self._inflight = self._inflight, None
-            inflight.result()
-
-    def close(self) -> None:
-        try:
-            self.wait()
-        finally:
-            if self._executor is not None:
-                self._executor.shutdown(wait=True)
-
-    def _store(self, pages: list[pa.Table], on_stored: Callable[[], None] | None) -> None:
+    def _store(self, pages: list[pa.Table]) -> None:
         if pages:
             batch = latest_per_fill_id(pa.concat_tables(pages))
             bounds = pc.min_max(batch["timestamp"].cast(pa.int64()))
@@ -124,8 +104,6 @@ class FillBatchWriter:
             self.ids_added += new_ids
             newest = bounds["max"].as_py()
             self.newest_ms = newest if self.newest_ms is None else max(self.newest_ms, newest)
-        if on_stored is not None:
-            on_stored()
         # With the collector paused, reference cycles left by HTTP responses would pile up for the
         # whole task; a young-generation pass per batch frees them at a bounded, small cost.
         gc.collect(1)

@@ -1,23 +1,59 @@
-"""One wallet's load inside a fills-transfer task: its pager, normaliser, writer, checkpoints and ledger.
+"""One wallet's load inside a load task (its pager, normaliser, writer, checkpoints and ledger), and the
+loop that runs a batch of them.
 
 Why a class of its own: a task loads several wallets at once (their requests run concurrently in
-``fills/fetch_driver.py``), and the one thread that writes to ClickHouse hands each wallet's pages
-to that wallet's ``WalletLoad``. Everything here runs on that thread, except the writer's
-background insert of a lone wallet.
+``fills/fetch_driver.py``), and the one thread that writes to ClickHouse hands each wallet's responses
+to that wallet's ``WalletLoad``. Everything here runs on that thread; the load writes its own
+checkpoint after each batch its writer stored.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Mapping
+from contextlib import closing
+from typing import Any, NamedTuple
 
+from clob_pipeline.fills.fetch_driver import FetchDriver, WalletEnd
 from clob_pipeline.fills.pagers import Fed, Pager, PagingError
 from clob_pipeline.hooks.clickhouse import ClickHouseHook
 from clob_pipeline.operators.load_progress import LoadProgress, utc
 
 
+class LoadOutcome(NamedTuple):
+    """What a batch of wallets' loads came to: one summary per finished wallet, the failed ones' errors."""
+
+    summaries: list[dict[str, Any]]
+    failed: dict[str, BaseException]
+
+
+def run_loads(driver: FetchDriver, loads: Mapping[str, WalletLoad], log: Any) -> LoadOutcome:
+    """Fetch every wallet's pages concurrently and hand them, in order, to its load on this thread.
+
+    A wallet whose fetch or store fails is reported and the others go on (its load keeps what it
+    stored: whole seconds, checkpointed)."""
+    summaries: list[dict[str, Any]] = []
+    failed: dict[str, BaseException] = {}
+    try:
+        with closing(driver.run({wallet: load.pager for wallet, load in loads.items()})) as events:
+            for event in events:
+                if event.wallet in failed:
+                    continue  # its store failed earlier; the other wallets go on
+                load = loads[event.wallet]
+                try:
+                    if isinstance(event, WalletEnd):
+                        summaries.append(load.finish(event.requests, event.limiter_wait_s, event.error))
+                    else:
+                        load.take(event.fed)
+                except Exception as exc:
+                    log.error("wallet %s failed: %s; the other wallets of this task go on", event.wallet, exc)
+                    failed[event.wallet] = exc
+    finally:
+        log.info("fetch: %s", driver.stats.summary())
+    return LoadOutcome(summaries, failed)
+
+
 class WalletLoad:
-    """Feeds one wallet's handed-over seconds to its writer and checkpoints each stored batch."""
+    """Feeds one wallet's handed-over seconds to its writer; checkpoints each stored batch."""
 
     def __init__(
         self,
@@ -47,50 +83,40 @@ class WalletLoad:
         self.progress = LoadProgress(log, wallet, checkpoint)
 
     def take(self, fed: Fed) -> None:
-        """One response's whole seconds: buffer them; hand a full batch to the writer with the
-        checkpoint to write once it is stored."""
+        """One response's whole seconds: buffer them; once a batch is full, store it and checkpoint."""
         from clob_pipeline.fills.columnar import page_table  # pyarrow: run time only
 
         if fed.rows:
             self.writer.add(page_table(self.normalizer, fed.rows))
         self.progress.page(len(fed.rows), fed.resume)
         if self.writer.pending >= self.batch_rows:
-            self.writer.flush(self._checkpoint(fed.resume, done=False))
+            self.writer.flush()
+            self._checkpoint(fed.resume, done=False)
 
     def finish(self, requests: int, limiter_wait_s: float, error: BaseException | None) -> dict[str, Any]:
-        """The pager ended: store the rest, write the ledger and the closing line; or, on ``error``,
-        store the whole seconds handed over before it and raise it with the wallet's numbers."""
-        try:
-            if error is None:
-                self.writer.flush(self._checkpoint(self.window[0] - 1, done=True))
-                self.writer.wait()
-            elif isinstance(error, PagingError):
-                self.writer.flush()
-                self.writer.wait()
-                raise PagingError(f"{error} [{self.progress.describe(self.writer)}]") from error
-            else:
-                self.log.error("wallet %s stopped at %s: %s", self.wallet, self.pager.position(), error)
-                raise error
-        finally:
-            self.writer.close()
-        return self._record_sync_state(requests, limiter_wait_s)
+        """The pager ended: store the rest, checkpoint, write the ledger and the closing line; or, on
+        ``error``, store the whole seconds handed over before it and raise it with the wallet's numbers."""
+        if error is None:
+            self.writer.flush()
+            self._checkpoint(self.window[0] - 1, done=True)
+            return self._record_sync_state(requests, limiter_wait_s)
+        if isinstance(error, PagingError):
+            self.writer.flush()
+            raise PagingError(f"{error} [{self.progress.describe(self.writer)}]") from error
+        self.log.error("wallet %s stopped at %s: %s", self.wallet, self.pager.position(), error)
+        raise error
 
-    def close(self) -> None:
-        self.writer.close()
-
-    def _checkpoint(self, resume_s: int, done: bool) -> Callable[[], None]:
-        """The checkpoint write to run once the batch read so far is stored."""
-        pages, seen = self.progress.total_pages, self.progress.total_rows
-        return lambda: self.ch.run_sql_file(
+    def _checkpoint(self, resume_s: int, done: bool) -> None:
+        """Record that everything newer than ``resume_s`` is stored (a retry of the task resumes there)."""
+        self.ch.run_sql_file(
             "state/write_checkpoint.sql",
             {
                 "run_id": self.run_id,
                 "wallet": self.wallet,
                 "source": self.source,
                 "resume_end_s": resume_s,
-                "resume_cursor": "",
-                "pages": pages,
-                "rows_seen": seen,
+                "pages": self.progress.total_pages,
+                "rows_seen": self.progress.total_rows,
                 "rows_inserted": self.progress.base_inserted + self.writer.rows_inserted,
                 "done": int(done),
             },
