@@ -53,3 +53,20 @@ def parts_of_staging() -> int:
 
 def load_tries(dag_run, task_id: str = "load_wallet_fills") -> list[int]:
     return [ti.try_number for ti in dag_run.get_task_instances() if ti.task_id == task_id]
+
+
+def backfill_under_paging_fault(run_dag, emulator_factory, paging: dict, source: str, page_size: int):
+    """Two wallets with a 30-fill burst (identical fills in one second) behind ``paging``: a backfill of all
+    history through ``source`` succeeds, leaves exactly the served fills, raw and FINAL, with merges
+    really stopped; returns the emulator and the run's conf (for a second run)."""
+    emu = emulator_factory(
+        wallets=2, proxy_users=1, fills_per_wallet=400, rate_scale=0, paging=paging, burst_fills=30, burst_distinct=3,
+        extra={"page_size": page_size},
+    )  # fmt: skip
+    wallets = emu.dataset.wallets
+    conf = {"lookback": "all", "wallets": wallets, "source": source}
+    assert run_dag("clob_backfill", conf).state == DagRunState.SUCCESS
+    exact(emu, wallets)
+    assert max(expected_fills(emu, wallets).values()) >= 10  # the burst: identical fills in one second
+    assert parts_of_staging() > 1  # merges really were stopped
+    return emu, conf

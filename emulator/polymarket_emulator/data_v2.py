@@ -71,27 +71,17 @@ def error_body(status: int, message: str, parameter: str | None = None, code: st
 
 
 def v2_row(fill: Any) -> dict[str, Any]:
-    return {
-        "proxy_wallet": fill.wallet,
-        "side": fill.side,
-        "token_id": fill.asset,
-        "condition_id": fill.condition_id,
-        "size": fill.size,
-        "price": fill.price,
-        "timestamp": fill.ts,
-        "title": fill.market_title,
-        "slug": fill.market_title.lower().replace(" ", "-"),
-        "icon": "",
-        "event_slug": "",
-        "outcome": fill.outcome,
-        "outcome_index": fill.outcome_index,
-        "name": "",
-        "pseudonym": "",
-        "bio": "",
-        "profile_image": "",
-        "profile_image_optimized": "",
-        "transaction_hash": fill.tx,
-    }
+    """The fill's v1 ``/trades`` row in v2's names: snake_case, ``token_id`` for ``asset``."""
+    from polymarket_emulator.server import data_api_row
+
+    return {_V2_NAMES.get(key) or _snake(key): value for key, value in data_api_row(fill).items()}
+
+
+_V2_NAMES = {"asset": "token_id"}
+
+
+def _snake(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
 
 
 def encode_cursor(anchor_ts: int, anchor_seq: int, limit: int, offset: int) -> str:
@@ -131,7 +121,8 @@ def _counters(state: Any) -> V2Counters:
     return counters
 
 
-def _int(query: dict[str, str], name: str, default: int) -> int:
+def query_int(query: dict[str, str], name: str, default: int) -> int:
+    """An integer query parameter (``default`` when absent or empty); a 400 naming it otherwise."""
     raw = query.get(name)
     if raw in (None, ""):
         return default
@@ -157,7 +148,7 @@ def serve(state: Any, query: dict[str, str]) -> dict[str, Any]:
     if user and not (len(user) == 42 and user.startswith("0x")):
         raise V2Error(400, "user must match ^0x[a-fA-F0-9]{40}$", "user")
     now = int(time.time())
-    start, end = _int(query, "start", 0), _int(query, "end", 0)
+    start, end = query_int(query, "start", 0), query_int(query, "end", 0)
     lo = start if start else now - 3 * 365 * 86_400
     hi = 2**62 if paging.ignore_end else (end if end else now + 86_400)
     taker_only = query.get("taker_only", "true").lower() != "false"
@@ -195,7 +186,7 @@ def serve(state: Any, query: dict[str, str]) -> dict[str, Any]:
         else:
             anchor = (anchor_ts, anchor_seq)
     else:
-        limit, offset = _int(query, "limit", 100), 0
+        limit, offset = query_int(query, "limit", 100), 0
         if not 0 <= limit <= V2_LIMIT_MAX:
             raise V2Error(400, f"limit must be between 0 and {V2_LIMIT_MAX}", "limit")
     dropped = paging.drops_user_filter(user) or not user

@@ -499,13 +499,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     # --- Data API ------------------------------------------------------------------------------
     def _int(self, query: dict[str, str], name: str, default: int) -> int | None:
-        raw = query.get(name)
-        if raw in (None, ""):
-            return default
+        """The parameter, or None after answering 400 naming it."""
         try:
-            return int(raw)
-        except ValueError:
-            self._error(400, f"{name} must be an integer")
+            return data_v2.query_int(query, name, default)
+        except data_v2.V2Error as err:
+            self._error(400, str(err))
             return None
 
     def _data_api_trades(self, query: dict[str, str]) -> None:

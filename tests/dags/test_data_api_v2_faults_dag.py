@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from airflow.sdk import DagRunState
 from fills_truth import expected_fills, physical_and_final_counts, stored_fills
-from paging_checks import exact, inserted_nothing_again, load_tries, merges_stopped, parts_of_staging
+from paging_checks import backfill_under_paging_fault, exact, inserted_nothing_again, load_tries, merges_stopped
 
 __all__ = ["merges_stopped"]  # the fixture, imported for pytest
 
@@ -32,17 +32,8 @@ def served_pages(emu, wallets) -> int:
     ids=["empty-pages-with-has-more", "cursor-rejected-midway", "every-cursor-rejected", "cursor-ignored"],
 )
 def test_v2_faults_leave_exactly_the_served_fills(merges_stopped, emulator_factory, run_dag, paging):
-    emu = emulator_factory(
-        wallets=2, proxy_users=1, fills_per_wallet=400, rate_scale=0, paging=paging, burst_fills=30, burst_distinct=3,
-        extra={"page_size": PAGE},
-    )  # fmt: skip
-    wallets = emu.dataset.wallets
-    conf = {"lookback": "all", "wallets": wallets, "source": V2}
-    assert run_dag("clob_backfill", conf).state == DagRunState.SUCCESS
-    exact(emu, wallets)
-    assert max(expected_fills(emu, wallets).values()) >= 10  # the burst: identical fills in one second
-    assert parts_of_staging() > 1  # merges really were stopped
-    assert emu.stats()["/v2/trades"] <= 2 * served_pages(emu, wallets) + 10  # bounded: restarts, not loops
+    emu, conf = backfill_under_paging_fault(run_dag, emulator_factory, paging, V2, page_size=PAGE)
+    assert emu.stats()["/v2/trades"] <= 2 * served_pages(emu, conf["wallets"]) + 10  # bounded: restarts, not loops
     assert any(k.startswith("paging:v2_") for k in emu.stats())  # the fault really happened
     inserted_nothing_again(run_dag, conf)
 

@@ -13,7 +13,7 @@ import pytest
 from airflow.sdk import DagRunState
 from conftest import ch_rows
 from fills_truth import expected_fills, physical_and_final_counts, stored_fills
-from paging_checks import exact, inserted_nothing_again, merges_stopped, parts_of_staging
+from paging_checks import backfill_under_paging_fault, exact, inserted_nothing_again, merges_stopped
 
 __all__ = ["merges_stopped"]  # the fixture, imported for pytest
 
@@ -31,16 +31,7 @@ V1 = "data_api_v1"  # these faults are v1 /trades behaviours (v2's are in test_d
     ids=["shuffled-ties", "clamped-limit", "exclusive-bounds", "offsets-ignored-and-capped"],
 )
 def test_paging_faults_leave_exactly_the_served_fills(merges_stopped, emulator_factory, run_dag, paging):
-    emu = emulator_factory(
-        wallets=2, proxy_users=1, fills_per_wallet=400, rate_scale=0, paging=paging, burst_fills=30, burst_distinct=3,
-        extra={"page_size": 100},
-    )  # fmt: skip
-    wallets = emu.dataset.wallets
-    conf = {"lookback": "all", "wallets": wallets, "source": V1}
-    assert run_dag("clob_backfill", conf).state == DagRunState.SUCCESS
-    exact(emu, wallets)
-    assert max(expected_fills(emu, wallets).values()) >= 10  # the burst: identical fills in one second
-    assert parts_of_staging() > 1  # merges really were stopped
+    _, conf = backfill_under_paging_fault(run_dag, emulator_factory, paging, V1, page_size=100)
     inserted_nothing_again(run_dag, conf)
 
 

@@ -85,6 +85,25 @@ def test_writer_skips_stored_fills_and_keeps_newer_versions(database):
     assert rows == [("a", ""), ("b", "CONFIRMED")]
 
 
+def test_writer_looks_up_stored_fills_only_where_the_wallet_had_some(database):
+    with ClickHouseHook() as ch:
+        ensure_schema(ch)
+        first = FillBatchWriter(ch, "clob_fills_v2", WALLET, newest_stored_ms=0)  # nothing stored yet
+        first.add(fills_to_arrow([fill("a", 1_700_000_000)], 0))
+        first.flush()
+        lookups = []
+        query_file = ch.query_file
+        ch.query_file = lambda name, params: lookups.append(params) or query_file(name, params)
+        writer = FillBatchWriter(ch, "clob_fills_v2", WALLET, newest_stored_ms=1_700_000_000_000)
+        writer.add(fills_to_arrow([fill("c", 1_700_000_100)], 0))  # newer than anything stored: no lookup
+        writer.flush()
+        writer.add(fills_to_arrow([fill("a", 1_700_000_000)], 0))  # inside the stored range: looked up, skipped
+        writer.flush()
+        assert [p["lo_ms"] for p in lookups] == [1_700_000_000_000]
+        assert (writer.rows_inserted, writer.rows_skipped, writer.ids_added) == (1, 1, 1)
+        assert ch.query_rows("SELECT count() FROM {db:Identifier}.clob_fills_v2")[0][0] == 2
+
+
 def test_writer_deduplicates_within_its_buffer(database):
     with ClickHouseHook() as ch:
         ensure_schema(ch)
@@ -117,9 +136,11 @@ def test_a_load_checkpoints_only_what_its_writer_stored(database):
         ensure_schema(ch)
         rows = [data_api_row(proxyWallet=WALLET, timestamp=1_700_000_000 + i, transactionHash=f"0x{i:064x}") for i in range(3)]
         with pytest.raises(Exception, match="no_such_table"):
-            load("no_such_table").take(Fed(rows, 1_699_999_999))
+            failing = load("no_such_table")
+            failing.take(failing.prepare(Fed(rows, 1_699_999_999)))
         assert checkpoints() == []  # the batch failed: no checkpoint claims it
-        load("clob_fills_v2").take(Fed(rows, 1_699_999_999))
+        good = load("clob_fills_v2")
+        good.take(good.prepare(Fed(rows, 1_699_999_999)))
         assert checkpoints() == [(WALLET, 1_699_999_999)]
         assert ch.query_rows("SELECT count() FROM {db:Identifier}.clob_fills_v2")[0][0] == 3
 

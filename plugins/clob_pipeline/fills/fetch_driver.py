@@ -28,6 +28,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from threading import Event
 from typing import Any, NamedTuple, Protocol
 
 from clob_pipeline.fills.pagers import ProgressGuard
@@ -139,8 +140,15 @@ class FetchDriver:
         self._lock = threading.Lock()
         self._in_flight = 0
 
-    def run(self, pagers: Mapping[str, PagerLike]) -> Iterator[FetchedPage | WalletEnd]:
+    def run(
+        self, pagers: Mapping[str, PagerLike], prepare: Callable[[str, Any], Any] | None = None
+    ) -> Iterator[FetchedPage | WalletEnd]:
         """Yield every wallet's pages in order, then its ``WalletEnd``; returns after the last wallet ends.
+
+        ``prepare(wallet, fed)``, when given, runs on the fetching thread right after ``pager.feed`` and
+        its result is what ``FetchedPage.fed`` carries: CPU work per page (normalising) then overlaps
+        with the consumer's (storing) and with other wallets' requests. An error in it ends the wallet
+        like a failed request.
 
         Call from the one consumer thread. Stopping early (``break``, an exception in the loop):
         close the generator (``contextlib.closing``; CPython does it when it is dropped); the
@@ -155,7 +163,7 @@ class FetchDriver:
         out: queue.Queue[Any] = queue.Queue(maxsize=self.max_buffered)
         stop = threading.Event()
         workers = [
-            threading.Thread(target=self._work, args=(pagers, todo, out, stop), name=f"fetch-{i}", daemon=True)
+            threading.Thread(target=self._work, args=(pagers, prepare, todo, out, stop), name=f"fetch-{i}", daemon=True)
             for i in range(min(self.max_in_flight, len(pagers)))
         ]
         started = self._clock()
@@ -188,15 +196,17 @@ class FetchDriver:
                 self.stats.responses_429 = int(after[2] - before[2])
 
     # --- workers ------------------------------------------------------------------------------
-    def _work(self, pagers: Mapping[str, PagerLike], todo: queue.Queue, out: queue.Queue, stop: threading.Event) -> None:
+    def _work(
+        self, pagers: Mapping[str, PagerLike], prepare: Callable | None, todo: queue.Queue, out: queue.Queue, stop: Event
+    ) -> None:
         while not stop.is_set():
             try:
                 wallet = todo.get_nowait()
             except queue.Empty:
                 return
-            self._run_wallet(wallet, pagers[wallet], out, stop)
+            self._run_wallet(wallet, pagers[wallet], prepare, out, stop)
 
-    def _run_wallet(self, wallet: str, pager: PagerLike, out: queue.Queue, stop: threading.Event) -> None:
+    def _run_wallet(self, wallet: str, pager: PagerLike, prepare: Callable | None, out: queue.Queue, stop: Event) -> None:
         requests = pages = 0
         error: BaseException | None = None
         started = self._clock()
@@ -217,7 +227,7 @@ class FetchDriver:
                     continue
                 fed = pager.feed(body)
                 guard.check(request, body)  # type: ignore[arg-type]
-                if not self._put(out, FetchedPage(wallet, fed), stop):
+                if not self._put(out, FetchedPage(wallet, prepare(wallet, fed) if prepare else fed), stop):
                     return
                 pages += 1
         except BaseException as ex:  # noqa: B036 -- reported to the consumer, never lost with the thread

@@ -7,6 +7,9 @@ per batch) and inserts only fills that are new or carry a higher ``version``. A 
 leaves the table exactly as a single clean run would; the engine's dedup remains the safety net
 for two writers racing on one wallet.
 
+A batch entirely newer than the wallet's newest stored fill at the start of the load skips the
+lookup: nothing can be stored there yet (a fresh backfill, an incremental's new fills).
+
 The same lookup tells the writer how many fill ids it added and the newest timestamp it stored,
 so the loader can update the wallet's count without a second ``FINAL`` scan of the wallet.
 """
@@ -56,8 +59,12 @@ class FillBatchWriter:
     that failed.
     """
 
-    def __init__(self, ch: ClickHouseHook, table: str, wallet: str) -> None:
-        self.ch, self.table, self.wallet = ch, table, wallet
+    def __init__(self, ch: ClickHouseHook, table: str, wallet: str, newest_stored_ms: int | None = None) -> None:
+        """``newest_stored_ms``: the wallet's newest fill in ``table`` when the load started (0 = none); a
+        batch entirely newer than it needs no lookup (only loads that started later could have stored
+        those fills: the race the README describes, which the engine's dedup settles). None = unknown:
+        every batch is looked up."""
+        self.ch, self.table, self.wallet, self.newest_stored_ms = ch, table, wallet, newest_stored_ms
         self._pages: list[pa.Table] = []
         self._pending = 0
         self.rows_inserted = 0
@@ -87,23 +94,20 @@ class FillBatchWriter:
         if pages:
             batch = latest_per_fill_id(pa.concat_tables(pages))
             bounds = pc.min_max(batch["timestamp"].cast(pa.int64()))
-            stored = self.ch.query_file(
-                "fills/existing_versions.sql",
-                {
-                    "fills_table": self.table,
-                    "wallet": self.wallet,
-                    "lo_ms": bounds["min"].as_py(),
-                    "hi_ms": bounds["max"].as_py(),
-                },
-            )
+            lo_ms, hi_ms = bounds["min"].as_py(), bounds["max"].as_py()
+            stored = []
+            if self.newest_stored_ms is None or lo_ms <= self.newest_stored_ms:
+                stored = self.ch.query_file(
+                    "fills/existing_versions.sql",
+                    {"fills_table": self.table, "wallet": self.wallet, "lo_ms": lo_ms, "hi_ms": hi_ms},
+                )
             new, new_ids = only_new_versions(batch, stored)
             if new.num_rows:
                 self.ch.insert_arrow(self.table, with_ingested_at(new, int(time.time() * 1000)))
             self.rows_inserted += new.num_rows
             self.rows_skipped += batch.num_rows - new.num_rows
             self.ids_added += new_ids
-            newest = bounds["max"].as_py()
-            self.newest_ms = newest if self.newest_ms is None else max(self.newest_ms, newest)
+            self.newest_ms = hi_ms if self.newest_ms is None else max(self.newest_ms, hi_ms)
         # With the collector paused, reference cycles left by HTTP responses would pile up for the
         # whole task; a young-generation pass per batch frees them at a bounded, small cost.
         gc.collect(1)

@@ -155,7 +155,7 @@ class PolymarketFillsToClickHouseOperator(BaseOperator):
                 wallet=wallet,
                 pager=make_pager(wallet, start_s, cp["resume_end_s"] if cp else policy.end_s),
                 normalizer=source.normalizer(wallet, user_eoa),
-                writer=FillBatchWriter(ch, fills_table, wallet),
+                writer=FillBatchWriter(ch, fills_table, wallet, newest_ms if count else 0),
                 checkpoint=cp,
                 stored=(count, newest_ms),
                 window=(start_s, policy.end_s),

@@ -34,7 +34,8 @@ def run_loads(driver: FetchDriver, loads: Mapping[str, WalletLoad], log: Any) ->
     summaries: list[dict[str, Any]] = []
     failed: dict[str, BaseException] = {}
     try:
-        with closing(driver.run({wallet: load.pager for wallet, load in loads.items()})) as events:
+        pagers = {wallet: load.pager for wallet, load in loads.items()}
+        with closing(driver.run(pagers, lambda wallet, fed: loads[wallet].prepare(fed))) as events:
             for event in events:
                 if event.wallet in failed:
                     continue  # its store failed earlier; the other wallets go on
@@ -52,8 +53,20 @@ def run_loads(driver: FetchDriver, loads: Mapping[str, WalletLoad], log: Any) ->
     return LoadOutcome(summaries, failed)
 
 
+class Prepared(NamedTuple):
+    """One response's whole seconds as a fills batch with ids, ready to store."""
+
+    table: Any  # pyarrow.Table
+    rows: int
+    resume: int
+
+
 class WalletLoad:
-    """Feeds one wallet's handed-over seconds to its writer; checkpoints each stored batch."""
+    """Feeds one wallet's handed-over seconds to its writer; checkpoints each stored batch.
+
+    ``prepare`` (normalise and give ids) runs on the wallet's fetching thread, ``take`` and
+    ``finish`` (store, checkpoint, ledger) on the one writing thread: the two overlap.
+    """
 
     def __init__(
         self,
@@ -82,16 +95,20 @@ class WalletLoad:
         self.hold_before_ms = hold_before_ms
         self.progress = LoadProgress(log, wallet, checkpoint)
 
-    def take(self, fed: Fed) -> None:
-        """One response's whole seconds: buffer them; once a batch is full, store it and checkpoint."""
+    def prepare(self, fed: Fed) -> Prepared:
+        """The response's rows as a fills batch (every row validated, ids given); no I/O."""
         from clob_pipeline.fills.columnar import page_table  # pyarrow: run time only
 
-        if fed.rows:
-            self.writer.add(page_table(self.normalizer, fed.rows))
-        self.progress.page(len(fed.rows), fed.resume)
+        return Prepared(page_table(self.normalizer, fed.rows) if fed.rows else None, len(fed.rows), fed.resume)
+
+    def take(self, page: Prepared) -> None:
+        """One prepared response: buffer it; once a batch is full, store it and checkpoint."""
+        if page.table is not None:
+            self.writer.add(page.table)
+        self.progress.page(page.rows, page.resume)
         if self.writer.pending >= self.batch_rows:
             self.writer.flush()
-            self._checkpoint(fed.resume, done=False)
+            self._checkpoint(page.resume, done=False)
 
     def finish(self, requests: int, limiter_wait_s: float, error: BaseException | None) -> dict[str, Any]:
         """The pager ended: store the rest, checkpoint, write the ledger and the closing line; or, on
