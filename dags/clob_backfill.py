@@ -10,8 +10,9 @@ Manual trigger. Loads every tracked wallet's fills for the chosen lookback into
   `pm_user_proxy_wallets_v2` is loaded. After a promotion (staging mappings moved to production),
   `list_wallets` first copies the live mappings back into staging, so the next backfill and the next
   promotion keep every tracked wallet.
-- `source`: `data_api` (public, default) or `clob` (needs the `polymarket_clob` L2 key; lists
-  only the key owner's trades).
+- `source`: `data_api_v2` (public Data API v2, default; not fills below 0.01 shares), `data_api_v1`
+  (public Data API v1) or `clob` (needs the `polymarket_clob` L2 key; lists only the key owner's
+  trades); `data_api` means the default Data API.
 
 **Tasks**: `plan_backfill` (checks the Params; nothing is written if they are bad) →
 `ensure_schema` → `list_wallets` → `load_wallet_fills` (mapped per batch of wallets; streams pages,
@@ -32,7 +33,7 @@ from airflow.sdk.exceptions import AirflowFailException
 
 from clob_pipeline.config import CLICKHOUSE_POOL, STAGING_FILLS_TABLE, STAGING_PROXY_TABLE
 from clob_pipeline.dag_defaults import DAG_ARGS
-from clob_pipeline.dag_parts import ensure_schema_task, load_fills_per_wallet, source_param, wallets_per_task_param
+from clob_pipeline.dag_parts import ensure_schema_task, load_fills_in_batches, source_param, wallets_per_task_param
 from clob_pipeline.fills.params import LOOKBACK_DAYS, WALLET_PATTERN
 
 
@@ -85,8 +86,9 @@ def clob_backfill() -> None:
 
     @task(pool=CLICKHOUSE_POOL)
     def list_wallets(plan: dict[str, Any]) -> list[dict[str, Any]]:
-        """One kwargs dict per wallet for the mapped load task (wallet, its EOA, window, source).
-        After a promotion, first re-seeds the staging mappings from the live (production) ones."""
+        """One kwargs dict per batch of ``wallets_per_task`` wallets for the mapped load task (the
+        wallets and their EOAs, the fixed window, the source). After a promotion, first re-seeds the
+        staging mappings from the live (production) ones."""
         from clob_pipeline.hooks.clickhouse import ClickHouseHook
         from clob_pipeline.promotion.live import live_tables
 
@@ -124,8 +126,7 @@ def clob_backfill() -> None:
         return [
             {
                 "wallets": [{"wallet": w, "user_eoa": e} for w, e in batch],
-                "start_s": plan["start_s"],
-                "end_s": plan["end_s"],
+                "window": {"policy": "fixed", "start_s": plan["start_s"], "end_s": plan["end_s"]},
                 "source": plan["source"],
             }
             for batch in batches
@@ -177,7 +178,7 @@ def clob_backfill() -> None:
     plan = plan_backfill()
     wallet_kwargs = list_wallets(plan)
     plan >> ensure_schema >> wallet_kwargs
-    loads = load_fills_per_wallet("load_wallet_fills", wallet_kwargs)
+    loads = load_fills_in_batches("load_wallet_fills", wallet_kwargs)
     loads >> summarize(wallet_kwargs)
 
 

@@ -27,7 +27,7 @@ from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
 from clob_pipeline.config import CLICKHOUSE_POOL
 from clob_pipeline.dag_defaults import DAG_ARGS
-from clob_pipeline.dag_parts import ensure_schema_task, load_fills_per_wallet, source_param, wallets_per_task_param
+from clob_pipeline.dag_parts import ensure_schema_task, load_fills_in_batches, source_param, wallets_per_task_param
 from clob_pipeline.fills.params import LOOKBACK_DAYS
 
 
@@ -86,10 +86,8 @@ def clob_incremental() -> None:
         return [
             {
                 "wallets": [{"wallet": w, "user_eoa": e} for w, e in batch],
-                "end_s": end_s,
+                "window": {"policy": "since_watermark", "end_s": end_s, "overlap_s": overlap_s, "lookback_s": lookback_s},
                 "source": source,
-                "overlap_s": overlap_s,
-                "default_lookback_s": lookback_s,
             }
             for batch in batches
         ]
@@ -144,7 +142,7 @@ def clob_incremental() -> None:
 
     wallet_kwargs = list_wallets()  # one entry per batch of wallets
     ensure_schema >> wallet_kwargs
-    loads = load_fills_per_wallet("load_new_fills", wallet_kwargs, fills_table=None)
+    loads = load_fills_in_batches("load_new_fills", wallet_kwargs)
     loads >> summarize(wallet_kwargs)
 
 

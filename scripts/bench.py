@@ -2,7 +2,8 @@
 
 1. load path (normalise + idempotent Arrow insert) vs the raw engine insert of the same rows
    (pre-built Arrow batches into an empty table), in this process on chDB; ratio = raw time /
-   load time (goal >= 0.5).
+   load time (goal >= 0.5). The load path runs as in a load task: the fetch driver's thread
+   normalises each page (``prepare``), this thread stores.
 2. 20,000 fills over 20 wallets through the real DAG (``airflow dags test clob_backfill``)
    against the emulator at the published Data API rate limit (goal < 30 s).
 3. Peak RSS of that DAG process for one wallet with 10k and with 1M fills (goal: growth < 100 MB).
@@ -22,14 +23,20 @@
    with a Gamma profile, 10 of them also trading from a second wallet): Gamma and ``/trades``
    requests (emulator stats), mappings stored, seconds. No goal: it shows the cost of probing every
    candidate of every EOA.
+7. Data API v1 against v2 (``bench_fetch.bench_fetch_v1_v2``): the same 150 wallets x 4,000 fills
+   (several 10 s windows of requests for both)
+   through each source's pager and the fetch driver at 150 ms latency and the published limit:
+   requests per 1,000 fills and rate-limit use (goal: v2 needs no more requests than v1 and keeps
+   >= 0.8 of the limit).
 
 Options: ``--quick`` runs smaller sizes (for a smoke check);
-``--only load|dag|incremental|rss|fetch|dagfetch|discovery``.
+``--only load|dag|incremental|rss|fetch|dagfetch|discovery|v1v2``.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import re
@@ -39,10 +46,16 @@ import threading
 import time
 from pathlib import Path
 
-from bench_fetch import LATENCY_MS, LIMIT, WINDOW_S, bench_fetch_backfill, bench_fetch_incremental
+from bench_fetch import LATENCY_MS, LIMIT, WINDOW_S, bench_fetch_backfill, bench_fetch_incremental, bench_fetch_v1_v2
 from local_env import BIN, ROOT, airflow_env, emulator, emulator_get, prepare_airflow
 
 BENCH = ROOT / ".data" / "bench"
+
+
+def _data_api_requests(stats: dict, suffix: str = "") -> int:
+    """Data API trade requests in the emulator's stats: v1 ``/trades`` plus v2 ``/v2/trades`` (``suffix``:
+    e.g. ``?user=0x...`` for one wallet's)."""
+    return int(stats.get(f"/trades{suffix}", 0)) + int(stats.get(f"/v2/trades{suffix}", 0))
 
 
 def _whole_second_pages(rows: list[dict], size: int) -> list[list[dict]]:
@@ -56,12 +69,53 @@ def _whole_second_pages(rows: list[dict], size: int) -> list[list[dict]]:
     return pages
 
 
+class _MemoryPager:
+    """Hands over pre-cut whole-second pages, as a pager does with API responses (no I/O)."""
+
+    def __init__(self, wallet: str, pages: list[list[dict]]) -> None:
+        self.wallet, self.pages, self.next, self.done = wallet, pages, 0, not pages
+
+    def next_request(self):
+        from clob_pipeline.fills.pagers import ApiRequest
+
+        return None if self.done else ApiRequest("/memory", {"page": self.next})
+
+    def feed(self, body: object):
+        from clob_pipeline.fills.pagers import Fed
+
+        fed = Fed(self.pages[self.next], -self.next)
+        self.next += 1
+        self.done = self.next == len(self.pages)
+        return fed
+
+    def rejected(self, error: BaseException) -> bool:
+        return False
+
+    def progress(self) -> tuple:
+        return (self.next,)
+
+    def position(self) -> str:
+        return f"page {self.next}"
+
+
+def _prepare(normalizer: object, wallet: str, fed: object) -> object:
+    from clob_pipeline.fills.columnar import page_table
+
+    return page_table(normalizer, fed.rows)
+
+
+class _MemoryClient:
+    def get_json(self, endpoint: str, params: dict) -> None:
+        return None
+
+
 def bench_load_vs_raw(n: int) -> None:
     import pyarrow as pa
 
     from clob_pipeline.config import batch_rows
     from clob_pipeline.fills.arrow import with_ingested_at
     from clob_pipeline.fills.columnar import page_table
+    from clob_pipeline.fills.fetch_driver import FetchDriver, FetchedPage
     from clob_pipeline.fills.normalize import DataApiFillNormalizer
     from clob_pipeline.hooks.clickhouse import ClickHouseHook
     from clob_pipeline.operators.fill_writer import FillBatchWriter, gc_paused
@@ -97,13 +151,18 @@ def bench_load_vs_raw(n: int) -> None:
             started = time.perf_counter()
             with gc_paused():
                 normalizer = DataApiFillNormalizer(wallet, wallet)
-                writer = FillBatchWriter(ch, f"load_{attempt}", wallet)
-                for page in pages:
-                    writer.add(page_table(normalizer, page))
-                    if writer.pending >= batch:
-                        writer.flush()
+                writer = FillBatchWriter(ch, f"load_{attempt}", wallet, newest_stored_ms=0)  # a first load
+                # as a load task runs: the fetching thread normalises (prepare), this thread stores
+                driver = FetchDriver(_MemoryClient(), max_in_flight=1)
+                prepare = functools.partial(_prepare, normalizer)
+                for event in driver.run({wallet: _MemoryPager(wallet, pages)}, prepare):
+                    if isinstance(event, FetchedPage):
+                        writer.add(event.fed)
+                        if writer.pending >= batch:
+                            writer.flush()
+                    elif event.error is not None:
+                        raise event.error
                 writer.flush()
-                writer.close()
             results["load"].append(time.perf_counter() - started)
             stored = ch.query_rows("SELECT count() FROM {db:Identifier}.{t:Identifier}", {"t": f"load_{attempt}"})[0][0]
             assert stored == len(rows), (stored, len(rows))
@@ -185,7 +244,7 @@ def bench_dag(wallets: int, fills: int) -> None:
         stats = emulator_get(url, "/__emulator/stats")
     print(
         f"[dag] {wallets * fills} fills over {wallets} wallets via `airflow dags test clob_backfill` at the published "
-        f"rate limit: {seconds:.1f}s wall (goal < 30 s), exit {code}, {stats.get('/trades', 0)} /trades requests, "
+        f"rate limit: {seconds:.1f}s wall (goal < 30 s), exit {code}, {_data_api_requests(stats)} Data API trade requests, "
         f"{stats.get('429', 0)} throttled (429)"
     )
 
@@ -217,9 +276,10 @@ def bench_incremental(wallets: int) -> None:
         seconds, rss, code = _run_dag(env, {}, "clob_incremental")
         after = emulator_get(url, "/__emulator/stats")
     per_wallet = [
-        after.get(f"/trades?user={u['proxy_wallet']}", 0) - before.get(f"/trades?user={u['proxy_wallet']}", 0) for u in users
+        _data_api_requests(after, f"?user={u['proxy_wallet']}") - _data_api_requests(before, f"?user={u['proxy_wallet']}")
+        for u in users
     ]
-    requests = after.get("/trades", 0) - before.get("/trades", 0)
+    requests = _data_api_requests(after) - _data_api_requests(before)
     print(
         f"[incremental] {len(users)} wallets, nothing new: {seconds:.1f}s wall (goal < 20 s), exit {code}, "
         f"{requests} /trades requests (goal: exactly one per wallet; min {min(per_wallet)}, max {max(per_wallet)} "
@@ -235,7 +295,7 @@ def bench_rss(sizes: list[int]) -> None:
             prepare_airflow(env)
             wallet = emulator_get(url, "/__emulator/dataset")["users"][0]["proxy_wallet"]
             seconds, rss, code = _run_dag(env, {"lookback": "all", "wallets": [wallet]})
-            served = emulator_get(url, "/__emulator/stats").get("/trades", 0)
+            served = _data_api_requests(emulator_get(url, "/__emulator/stats"))
         peaks[size] = rss
         print(f"[rss] one wallet, {size:,} fills: peak RSS {rss} MB, {seconds:.1f}s, {served} requests, exit {code}")
     if len(sizes) == 2:
@@ -258,7 +318,7 @@ class _StatsSampler:
             stats = emulator_get(self.url, "/__emulator/stats")
         except OSError:
             return
-        self.samples.append((time.monotonic(), int(stats.get("/trades", 0)), int(stats.get("429", 0))))
+        self.samples.append((time.monotonic(), _data_api_requests(stats), int(stats.get("429", 0))))
 
     def _poll(self) -> None:
         while not self._stop.wait(self.interval_s):
@@ -421,7 +481,7 @@ def bench_discovery(top_n: int) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--only", choices=["load", "dag", "incremental", "rss", "fetch", "dagfetch", "discovery"])
+    parser.add_argument("--only", choices=["load", "dag", "incremental", "rss", "fetch", "dagfetch", "discovery", "v1v2"])
     args = parser.parse_args()
     BENCH.mkdir(parents=True, exist_ok=True)
     if args.only in (None, "load"):
@@ -435,6 +495,8 @@ def main() -> int:
     if args.only in (None, "fetch"):
         bench_fetch_backfill(BENCH, *((16, 1500) if args.quick else (60, 3000)))
         bench_fetch_incremental(BENCH, 200 if args.quick else 1000)
+    if args.only in (None, "v1v2"):
+        bench_fetch_v1_v2(BENCH, *((40, 1500) if args.quick else (150, 4000)))
     if args.only in (None, "dagfetch"):
         bench_dag_fetch_backfill(*((30, 600) if args.quick else (60, 3000)))
         bench_dag_fetch_incremental(60 if args.quick else 1000)

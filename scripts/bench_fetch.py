@@ -39,22 +39,26 @@ def _use_connection(url: str, rate_dir: Path, shared: bool = True) -> None:
     os.environ["AIRFLOW_CONN_POLYMARKET_DATA_API"] = json.dumps({"conn_type": "http", "host": url, "extra": extra})
 
 
-def data_api_hook() -> tuple[Any, int]:
-    """The Data API hook as a load task builds it, and the served page size it learns (one request)."""
+def data_api_hook(source: str = "data_api_v1") -> tuple[Any, Any, int]:
+    """The Data API hook as a load task builds it and the source's pager factory (v1: after the
+    served-size probe, one request; its size is returned, 0 for v2)."""
     from clob_pipeline.hooks.polymarket import PolymarketDataApiHook
+    from clob_pipeline.operators.fill_sources import SOURCES
 
     hook = PolymarketDataApiHook()
-    return hook, hook.served_page_size()
+    make_pager = SOURCES[source].pagers(hook)
+    return hook, make_pager, getattr(make_pager, "keywords", {}).get("served_size", 0)
 
 
-def fetch(hook: Any, served: int, wallets: list[str], start_s: int, upper_s: int | None = None) -> dict[str, Any]:
-    """Drive a ``DataApiPager`` per wallet (window ``start_s..upper_s``, default now) through the
+def fetch(
+    hook: Any, make_pager: Any, served: int, wallets: list[str], start_s: int, upper_s: int | None = None
+) -> dict[str, Any]:
+    """Drive the source's pager per wallet (window ``start_s..upper_s``, default now) through the
     hook and the fetch driver, as the loader does; numbers and response times."""
     from clob_pipeline.fills.fetch_driver import FetchDriver, FetchedPage, WalletEnd
-    from clob_pipeline.fills.pagers import DataApiPager
 
     upper = int(time.time()) if upper_s is None else upper_s
-    pagers = {w: DataApiPager(w, start_s, upper, hook.page_size, served) for w in wallets}
+    pagers = {w: make_pager(w, start_s, upper) for w in wallets}
     answered: list[float] = []
     get_json = hook.get_json
 
@@ -114,26 +118,51 @@ def _report(label: str, result: dict[str, Any], http_429: int) -> None:
     )
     low, high = result["per_wallet"]
     print(
-        f"[fetch]   DataApiPager: limit={result['page_size']}, served page size {result['served'] or 'unknown'} "
-        f"(learned by 1 probe request before the span, not counted above); requests per wallet {low}..{high}",
+        f"[fetch]   pager: limit={result['page_size']}, v1 served page size {result['served'] or 'unknown / v2'} "
+        f"(v1 learns it by 1 probe request before the span, not counted above); requests per wallet {low}..{high}",
         flush=True,
     )
     print(f"[fetch]   driver: {result['summary']}", flush=True)
 
 
-def _run_one(url: str, wallets: list[str], start_s: int, label: str) -> None:
+def _run_one(url: str, wallets: list[str], start_s: int, label: str, source: str = "data_api_v1") -> dict[str, Any]:
     rate_dir = Path(tempfile.mkdtemp(prefix="bench-rate-"))
     try:
         _use_connection(url, rate_dir)
-        hook, served = data_api_hook()
+        hook, make_pager, served = data_api_hook(source)
         before = emulator_get(url, "/__emulator/stats").get("429", 0)
         try:
-            result = fetch(hook, served, wallets, start_s)
+            result = fetch(hook, make_pager, served, wallets, start_s)
         finally:
             hook.close()
         _report(label, result, emulator_get(url, "/__emulator/stats").get("429", 0) - before)
+        return result
     finally:
         shutil.rmtree(rate_dir, ignore_errors=True)
+
+
+def bench_fetch_v1_v2(bench: Path, wallets: int = 150, fills: int = 4000) -> None:
+    """The same wallets through Data API v1 (complete-second pages) and v2 (cursor walk), each with a
+    fresh budget: requests per 1,000 fills and rate-limit use (goal: v2 needs no more requests than
+    v1 and keeps >= 0.8 of the limit)."""
+    opts = {"wallets": wallets, "fills_per_wallet": fills, "late_fraction": 0, "rate_scale": 1, "latency_ms": LATENCY_MS}
+    with emulator(bench / "emu-fetch-v1v2", **opts) as url:
+        users = [u["proxy_wallet"] for u in emulator_get(url, "/__emulator/dataset")["users"]]
+        numbers = {}
+        for source in ("data_api_v1", "data_api_v2"):
+            _post(url, "/__emulator/reset")  # a fresh server-side window for each
+            label = f"{source}: {wallets} wallets x {fills:,} fills, {LATENCY_MS} ms latency"
+            result = _run_one(url, users, 1, label, source)
+            numbers[source] = (result["http_attempts"], result["rows"], _use(result["http_attempts"], result["span_s"]))
+            print(f"[v1v2]   {source}: busiest 10 s window {_busiest_window(result['answered'])}/{LIMIT}", flush=True)
+    for source, (requests, rows, use) in numbers.items():
+        print(
+            f"[v1v2] {source}: {requests} requests for {rows:,} fills = {1000 * requests / max(rows, 1):.2f} requests per "
+            f"1,000 fills; rate-limit use {use:.2f}{' (plus 1 served-size probe)' if source.endswith('v1') else ''}",
+            flush=True,
+        )
+    (v1, _, _), (v2, _, use2) = numbers["data_api_v1"], numbers["data_api_v2"]
+    print(f"[v1v2] v2 needs {v2 / max(v1, 1):.2f}x the requests of v1 (goal <= 1.0) at {use2:.2f} of the limit (goal >= 0.8)")
 
 
 def bench_fetch_backfill(bench: Path, wallets: int = 60, fills: int = 3000) -> None:
@@ -210,13 +239,13 @@ def _worker(url: str, rate_dir: str, work: str, index: str, shared: str) -> int:
     import clob_pipeline.fills.pagers  # noqa: F401
 
     wallets = json.loads((folder / f"wallets{index}.json").read_text())
-    hook, served = data_api_hook()  # the served-size probe, as each load task sends it, before the start line
+    hook, make_pager, served = data_api_hook()  # the served-size probe, as each load task sends it, before the start line
     (folder / f"ready{index}").touch()
     while not (folder / "go").exists():
         time.sleep(0.01)
     started = time.time()
     try:
-        result = fetch(hook, served, wallets, 1)
+        result = fetch(hook, make_pager, served, wallets, 1)
     finally:
         hook.close()
     (folder / f"result{index}.json").write_text(json.dumps({**result, "started": started}, default=str))

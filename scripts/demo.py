@@ -83,8 +83,9 @@ def main() -> int:
     for eoa, proxy, kind, by in maps:
         print(f"{'*' if wallets_of[eoa] > 1 else ' '} {eoa} -> {proxy}  {kind:7} ({by})")
     print(
-        f"\nclob_backfill (lookback 90d, source data_api, every mapped wallet) finished in {backfill_s:.1f}s; the emulator "
-        f"served {stats.get('/trades', 0)} /trades and {stats.get('/public-profile', 0)} /public-profile requests"
+        f"\nclob_backfill (lookback 90d, source data_api_v2, every mapped wallet) finished in {backfill_s:.1f}s; the emulator "
+        f"served {stats.get('/v2/trades', 0)} /v2/trades, {stats.get('/trades', 0)} /trades and "
+        f"{stats.get('/public-profile', 0)} /public-profile requests"
     )
     print(f"{'wallet':44} {'fills':>6}  first fill -> last fill (UTC)")
     for row in rows:

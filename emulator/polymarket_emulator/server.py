@@ -2,6 +2,7 @@
 
 Contract followed (see ``shared/polymarket-api.md``):
 
+- Data API ``GET /v2/trades``: the keyset feed with cursors, errors and faults of ``data_v2.py``.
 - Data API ``GET /trades``: bare JSON array, camelCase, numbers for size/price, newest first;
   ``user`` must be an address; ``limit`` default 100 clamped to 10,000; ``offset`` past 10,000 is a
   400; ``takerOnly`` defaults to true; ``start``/``end`` in seconds (``end`` inclusive here).
@@ -42,6 +43,12 @@ Contract followed (see ``shared/polymarket-api.md``):
       ``end`` is ignored: rows newer than ``end`` are served (issue 12: "``end`` may be ignored").
   ``end_exclusive`` / ``start_exclusive``
       ``end``/``start`` exclusive instead of inclusive (the real semantics are unconfirmed, §3.1).
+  ``drop_user_filter``: true or a wallet
+      the ``user`` filter is not applied (for every user, or only for that wallet's requests): rows of every
+      wallet in the window are served, as a global feed would (issue 19: "the user filter dropped").
+  ``clob_unhashed``: N (+ ``clob_unhashed_skip``: K)
+      N CLOB trades of the key owner (after its K newest fills) arrive first without a transaction
+      hash (status MATCHED) until ``POST /__emulator/settle`` (fill-and-kill orders since 2026-07-24, §1.5).
   ``apply_to_clob`` (default true)
       ``shift_rows`` and ``shuffle_ties`` apply to CLOB ``/data/trades`` too (the key owner's fills;
       real CLOB ordering is unconfirmed, §1.3).
@@ -73,6 +80,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
+from polymarket_emulator import data_v2
 from polymarket_emulator.dataset import Dataset, EmuFill
 
 ADDRESS_RE = re.compile(r"^0x[0-9a-fA-F]{40}$")
@@ -80,6 +88,7 @@ DATA_API_LIMIT_MAX = 10_000
 DATA_API_OFFSET_CAP = 10_000
 CLOB_PAGE = 100
 PUBLISHED_LIMITS = {"/trades": 200, "/data/trades": 500, "/public-profile": 4000}
+SHARED_LIMITS = {"/v2/trades": "/trades"}
 WINDOW_S = 10.0
 
 
@@ -126,11 +135,27 @@ class Paging:
     ignore_end: bool = False
     end_exclusive: bool = False
     start_exclusive: bool = False
+    drop_user_filter: bool | str = False
     apply_to_clob: bool = True
+    # Data API v2 /v2/trades faults (``data_v2.py`` says what each does)
+    v2_empty_pages: int = 0
+    v2_reject_cursor_at: int | None = None
+    v2_reject_cursor_times: int | None = 1
+    v2_ignore_cursor: bool = False
+    v2_arrive: int = 0
+    v2_arrive_times: int | None = None
+    # CLOB trades that arrive first without a transaction hash (polymarket-api.md §1.5)
+    clob_unhashed: int = 0
+    clob_unhashed_skip: int = 0
 
     def __post_init__(self) -> None:
         if self.shift_ts not in ("next", "now"):
             raise ValueError("shift_ts must be 'next' or 'now'")
+
+    def drops_user_filter(self, user: str) -> bool:
+        """Whether requests for ``user`` get every wallet's rows (``drop_user_filter``)."""
+        flag = self.drop_user_filter
+        return bool(user) and (flag is True or (isinstance(flag, str) and flag.lower() == user.lower()))
 
 
 T = TypeVar("T")
@@ -175,7 +200,9 @@ class EmulatorState:
     _hits: dict[str, deque] = field(default_factory=dict)
 
     def throttle(self, path: str) -> float | None:
-        """Record a request; return seconds to wait if it exceeds the path's limit."""
+        """Record a request; return seconds to wait if it exceeds the path's limit (``/v2/trades``
+        counts against ``/trades``: the rate-limit page lists no v2 row)."""
+        path = SHARED_LIMITS.get(path, path)
         limit = PUBLISHED_LIMITS.get(path)
         if limit is None or self.rate_scale <= 0:
             return None
@@ -193,6 +220,19 @@ class EmulatorState:
     def set_paging(self, paging: Paging) -> None:
         with self.lock:
             self.paging, self.paging_requests, self.shifts = paging, 0, 0
+            self.unhashed = None
+
+    unhashed: frozenset[str] | None = None  # trade ids served without a hash yet (clob_unhashed)
+
+    def unhashed_trades(self) -> frozenset[str]:
+        """``clob_unhashed``: the key owner's fills (skipping the newest ``clob_unhashed_skip``) whose CLOB
+        trade has no transaction hash yet, status MATCHED, until ``POST /__emulator/settle``."""
+        with self.lock:
+            if self.unhashed is None:
+                fills = self.dataset.visible_fills(self.clob.funder)
+                skip, count = self.paging.clob_unhashed_skip, self.paging.clob_unhashed
+                self.unhashed = frozenset(f.trade_id for f in fills[skip : skip + count])
+            return self.unhashed
 
     def tie_rng(self) -> random.Random:
         """A generator for one request's tie order: seeded by ``seed`` and the request counter."""
@@ -350,7 +390,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(payload)
 
-    def _error(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+    def _error(self, status: int, message: str, headers: dict[str, str] | None = None, parameter: str | None = None) -> None:
+        if urlsplit(self.path).path.startswith("/v2/"):  # v2's documented error body
+            return self._send(status, data_v2.error_body(status, message, parameter), headers)
         self._send(status, {"error": message}, headers)
 
     def do_GET(self) -> None:  # noqa: N802 (http.server naming)
@@ -382,6 +424,7 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(fault.delay_s)
         routes = {
             "/trades": self._data_api_trades,
+            "/v2/trades": self._data_api_v2_trades,
             "/data/trades": self._clob_trades,
             "/public-profile": self._public_profile,
             "/time": lambda q: self._send(200, int(time.time())),
@@ -429,6 +472,10 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._error(400, f"bad burst: {err}")
             added = state.dataset.add_burst(wallet, fills, ts, distinct)
             return self._send(200, {"added": len(added), "wallet": wallet, "ts": ts})
+        if path == "/__emulator/settle":  # the unhashed CLOB trades get their hash
+            with state.lock:
+                state.unhashed = frozenset()
+            return self._send(200, {"ok": True})
         if path == "/__emulator/release-late":
             return self._send(200, {"released": state.dataset.release_late()})
         if path == "/__emulator/new-fills":
@@ -452,13 +499,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     # --- Data API ------------------------------------------------------------------------------
     def _int(self, query: dict[str, str], name: str, default: int) -> int | None:
-        raw = query.get(name)
-        if raw in (None, ""):
-            return default
+        """The parameter, or None after answering 400 naming it."""
         try:
-            return int(raw)
-        except ValueError:
-            self._error(400, f"{name} must be an integer")
+            return data_v2.query_int(query, name, default)
+        except data_v2.V2Error as err:
+            self._error(400, str(err))
             return None
 
     def _data_api_trades(self, query: dict[str, str]) -> None:
@@ -486,7 +531,11 @@ class _Handler(BaseHTTPRequestHandler):
         now = int(time.time())
         lo = start + int(paging.start_exclusive) if start else now - 3 * 365 * 86_400
         hi = end - int(paging.end_exclusive) if end and not paging.ignore_end else 2**62
-        rows = state.dataset.window(user, lo, hi) if user else state.dataset.market_window(lo, hi)
+        scope = user
+        if paging.drops_user_filter(user):
+            state.stats["paging:user_filter_dropped"] += 1
+            scope = ""
+        rows = state.dataset.window(scope, lo, hi) if scope else state.dataset.market_window(lo, hi)
         if taker_only:
             rows = [f for f in rows if f.role == "taker"]
         if paging.shuffle_ties:
@@ -495,6 +544,13 @@ class _Handler(BaseHTTPRequestHandler):
         if paging.shift_rows:
             state.shift(user)  # before sending, so the client's next request surely sees the new fills
         self._send(200, page)
+
+    def _data_api_v2_trades(self, query: dict[str, str]) -> None:
+        try:
+            body = data_v2.serve(self.server.state, query)
+        except data_v2.V2Error as err:
+            return self._send(err.status, data_v2.error_body(err.status, str(err), err.parameter, err.code))
+        self._send(200, body)
 
     # --- CLOB ----------------------------------------------------------------------------------
     def _clob_trades(self, query: dict[str, str]) -> None:
@@ -537,6 +593,12 @@ class _Handler(BaseHTTPRequestHandler):
             if paging.shuffle_ties:
                 fills = shuffle_ties(fills, 0, len(fills), self.server.state.tie_rng(), lambda f: f.ts)
             trades = clob_trades(fills, creds)
+            if paging.clob_unhashed:
+                unhashed = self.server.state.unhashed_trades()
+                for trade in trades:
+                    if trade["id"].rsplit("-", 1)[0] in unhashed:
+                        trade.update(transaction_hash="", status="MATCHED")
+                        self.server.state.stats["clob:unhashed_served"] += 1
             for name in ("id", "market", "asset_id"):
                 if query.get(name):
                     trades = [t for t in trades if t[name] == query[name]]

@@ -7,7 +7,7 @@ from typing import Any
 from airflow.sdk import Param
 
 from clob_pipeline.config import CLICKHOUSE_POOL, STAGING_FILLS_TABLE, STAGING_PROXY_TABLE
-from clob_pipeline.fills.params import SOURCES
+from clob_pipeline.fills.params import DEFAULT_SOURCE, SOURCES
 from clob_pipeline.operators.fills_transfer import PolymarketFillsToClickHouseOperator
 from clob_pipeline.operators.schema_upgrade import EnsureSchemaOperator
 
@@ -27,11 +27,13 @@ SCHEMA_FILES = (
 def source_param() -> Param:
     """The ``source`` Param, offered the same way by every loading DAG."""
     return Param(
-        "data_api",
+        DEFAULT_SOURCE,
         type="string",
         enum=list(SOURCES),
         title="Source",
-        description="data_api (public, any wallet) or clob (needs the polymarket_clob L2 key; the key owner's trades only).",
+        description="data_api_v2 (public Data API v2, any wallet; the default; it does not serve fills below 0.01 "
+        "shares), data_api_v1 (public Data API v1 /trades, also the smallest fills), clob (needs the polymarket_clob "
+        "L2 key; the key owner's trades only). data_api means the default Data API.",
     )
 
 
@@ -59,12 +61,11 @@ def ensure_schema_task(fills_table: str = STAGING_FILLS_TABLE, proxy_table: str 
     )
 
 
-def load_fills_per_wallet(task_id: str, wallet_kwargs: Any, fills_table: str | None = STAGING_FILLS_TABLE) -> Any:
-    """One mapped fills-transfer task per wallet; ``wallet_kwargs`` is a list of operator kwargs.
-    ``fills_table=None``: each task writes to the live fills table (see the operator)."""
+def load_fills_in_batches(task_id: str, batch_kwargs: Any) -> Any:
+    """One mapped load task per batch of wallets; ``batch_kwargs`` is a list of operator kwargs
+    (``wallets``, ``window``, ``source``), one per batch."""
     return PolymarketFillsToClickHouseOperator.partial(
         task_id=task_id,
-        fills_table=fills_table,
         pool=CLICKHOUSE_POOL,
         map_index_template="{{ task.label }}",
-    ).expand_kwargs(wallet_kwargs)
+    ).expand_kwargs(batch_kwargs)

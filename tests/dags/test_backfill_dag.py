@@ -62,7 +62,7 @@ def test_a_run_killed_midway_resumes_from_its_checkpoint(database, emulator_fact
     emu = emulator_factory(wallets=2, fills_per_wallet=1200, rate_scale=0, extra={"page_size": 100, "max_attempts": 1})
     victim = emu.dataset.wallets[0]
     monkeypatch.setenv("CLOB_PIPELINE_BATCH_ROWS", "200")  # a checkpoint every 2 pages
-    emu.post("/__emulator/faults", {"path": "/trades", "user": victim, "status": 500, "after": 5, "count": 1})
+    emu.post("/__emulator/faults", {"path": "/v2/trades", "user": victim, "status": 500, "after": 5, "count": 1})
 
     dr = run_dag("clob_backfill", {"lookback": "all", "wallets": emu.dataset.wallets})
     assert dr.state == DagRunState.SUCCESS
@@ -73,7 +73,7 @@ def test_a_run_killed_midway_resumes_from_its_checkpoint(database, emulator_fact
     ledger, table_counts = ledger_and_table_counts()
     assert ledger == table_counts  # the retry counted what the killed try had stored, once
     pages_full_read = math.ceil(len(emu.dataset.visible_fills(victim)) / 100) + 1
-    requests = emu.stats()[f"/trades?user={victim}"]
+    requests = emu.stats()[f"/v2/trades?user={victim}"]
     assert requests < 6 + pages_full_read, "the retry started over instead of resuming"
 
 

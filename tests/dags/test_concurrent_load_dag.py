@@ -29,7 +29,7 @@ def test_concurrent_fetching_stores_what_serial_fetching_stores_even_after_a_kil
     use_new_database(monkeypatch)
     point_connections(monkeypatch, emu.url, **common, max_in_flight=4)
     victim = wallets[2]
-    emu.post("/__emulator/faults", {"path": "/trades", "user": victim, "status": 500, "after": 3, "count": 1})
+    emu.post("/__emulator/faults", {"path": "/v2/trades", "user": victim, "status": 500, "after": 3, "count": 1})
     monkeypatch.setenv("CLOB_PIPELINE_BATCH_ROWS", "200")  # checkpoints every few pages
     dr = run_dag("clob_backfill", conf)
     assert dr.state == DagRunState.SUCCESS

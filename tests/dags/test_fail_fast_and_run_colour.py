@@ -29,7 +29,7 @@ def test_a_clob_401_fails_in_one_try_with_one_request_and_the_run_is_red(databas
 def test_a_transient_error_keeps_its_airflow_retry(database, emulator_factory, run_dag):
     emu = emulator_factory(wallets=1, fills_per_wallet=20, rate_scale=0, extra={"max_attempts": 1})
     wallet = emu.dataset.wallets[0]  # the wallet's request, not the page-size probe (which has no user)
-    emu.post("/__emulator/faults", {"path": "/trades", "user": wallet, "status": 503, "count": 1})
+    emu.post("/__emulator/faults", {"path": "/v2/trades", "user": wallet, "status": 503, "count": 1})
 
     dr = run_dag("clob_backfill", {"lookback": "all", "wallets": emu.dataset.wallets})
 

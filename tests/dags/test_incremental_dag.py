@@ -61,7 +61,7 @@ def test_a_failing_wallet_does_not_block_the_others_and_recovers_next_run(databa
     )
     seed_mapping(emu)
     victim = emu.dataset.wallets[1]
-    emu.post("/__emulator/faults", {"path": "/trades", "user": victim, "status": 500, "count": 2})  # try + retry
+    emu.post("/__emulator/faults", {"path": "/v2/trades", "user": victim, "status": 500, "count": 2})  # try + retry
     assert run_dag("clob_incremental", {}).state == DagRunState.FAILED
     others = [w for w in emu.dataset.wallets if w != victim]
     assert stored_fills() == expected_fills(emu, others)

@@ -13,43 +13,11 @@ import pytest
 from airflow.sdk import DagRunState
 from conftest import ch_rows
 from fills_truth import expected_fills, physical_and_final_counts, stored_fills
+from paging_checks import backfill_under_paging_fault, exact, inserted_nothing_again, merges_stopped
 
-from clob_pipeline.dag_parts import SCHEMA_FILES
-from clob_pipeline.hooks.clickhouse import ClickHouseHook
+__all__ = ["merges_stopped"]  # the fixture, imported for pytest
 
-TABLES = {"fills_table": "clob_fills_v2", "proxy_table": "pm_user_proxy_wallets_v2"}
-
-
-@pytest.fixture()
-def merges_stopped(database):
-    """The staging table exists with merges disabled for good (every merge would exceed 1 byte), so
-    raw counts show every row the loader ever wrote; SYSTEM STOP MERGES would not outlive a task's
-    embedded engine."""
-    with ClickHouseHook() as ch:
-        for name in SCHEMA_FILES:
-            ch.run_sql_file(name, TABLES)
-        ch.run_statements(
-            "SYSTEM STOP MERGES {db:Identifier}.clob_fills_v2;\n"
-            "ALTER TABLE {db:Identifier}.clob_fills_v2 MODIFY SETTING max_bytes_to_merge_at_max_space_in_pool = 1, "
-            "max_bytes_to_merge_at_min_space_in_pool = 1"
-        )
-    return database
-
-
-def inserted_nothing_again(run_dag, conf: dict) -> None:
-    before = physical_and_final_counts()
-    assert run_dag("clob_backfill", conf).state == DagRunState.SUCCESS
-    assert physical_and_final_counts() == before
-
-
-def exact(emu, wallets: list[str]) -> None:
-    truth = expected_fills(emu, wallets)
-    assert stored_fills() == truth
-    assert physical_and_final_counts() == (sum(truth.values()), sum(truth.values()))
-
-
-def parts_of_staging() -> int:
-    return ch_rows("SELECT count() FROM system.parts WHERE database = {db:String} AND table = 'clob_fills_v2' AND active")[0][0]
+V1 = "data_api_v1"  # these faults are v1 /trades behaviours (v2's are in test_data_api_v2_dag.py)
 
 
 @pytest.mark.parametrize(
@@ -63,16 +31,7 @@ def parts_of_staging() -> int:
     ids=["shuffled-ties", "clamped-limit", "exclusive-bounds", "offsets-ignored-and-capped"],
 )
 def test_paging_faults_leave_exactly_the_served_fills(merges_stopped, emulator_factory, run_dag, paging):
-    emu = emulator_factory(
-        wallets=2, proxy_users=1, fills_per_wallet=400, rate_scale=0, paging=paging, burst_fills=30, burst_distinct=3,
-        extra={"page_size": 100},
-    )  # fmt: skip
-    wallets = emu.dataset.wallets
-    conf = {"lookback": "all", "wallets": wallets}
-    assert run_dag("clob_backfill", conf).state == DagRunState.SUCCESS
-    exact(emu, wallets)
-    assert max(expected_fills(emu, wallets).values()) >= 10  # the burst: identical fills in one second
-    assert parts_of_staging() > 1  # merges really were stopped
+    _, conf = backfill_under_paging_fault(run_dag, emulator_factory, paging, V1, page_size=100)
     inserted_nothing_again(run_dag, conf)
 
 
@@ -81,7 +40,7 @@ def test_fills_arriving_while_paging_are_not_stored_twice(merges_stopped, emulat
     wallets = emu.dataset.wallets
     before = expected_fills(emu, wallets)
     emu.post("/__emulator/paging", {"shift_rows": True, "shift_by": 3, "shift_identical": True, "shift_times": 6})
-    conf = {"lookback": "all", "wallets": wallets}
+    conf = {"lookback": "all", "wallets": wallets, "source": V1}
     assert run_dag("clob_backfill", conf).state == DagRunState.SUCCESS
     assert stored_fills() == before  # the new fills are newer than every second already read
     assert physical_and_final_counts() == (sum(before.values()),) * 2
@@ -108,7 +67,7 @@ def test_what_the_api_cannot_serve_fails_loudly_with_only_real_fills_stored(
     )  # fmt: skip
     wallets = emu.dataset.wallets
     capfd.readouterr()
-    dr = run_dag("clob_backfill", {"lookback": "all", "wallets": wallets})
+    dr = run_dag("clob_backfill", {"lookback": "all", "wallets": wallets, "source": V1})
     assert dr.state == DagRunState.FAILED
     assert [ti.try_number for ti in dr.get_task_instances() if ti.task_id == "load_wallet_fills"] == [1]  # not retried
     out = capfd.readouterr()
@@ -126,7 +85,7 @@ def test_one_wallet_through_both_sources_is_each_fill_once(merges_stopped, emula
     funder = emu.server.state.clob.funder
     assert run_dag("clob_backfill", {"lookback": "all", "wallets": [funder], "source": "clob"}).state == DagRunState.SUCCESS
     exact(emu, [funder])
-    assert run_dag("clob_backfill", {"lookback": "all", "wallets": [funder], "source": "data_api"}).state == DagRunState.SUCCESS
+    assert run_dag("clob_backfill", {"lookback": "all", "wallets": [funder], "source": V1}).state == DagRunState.SUCCESS
     exact(emu, [funder])  # the CLOB's rows (higher version) stay; no Data API row was added
     sources = dict(ch_rows("SELECT source, count() FROM {db:Identifier}.clob_fills_v2 GROUP BY source"))
     assert sources == {"clob": sum(expected_fills(emu, [funder]).values())}
@@ -135,7 +94,7 @@ def test_one_wallet_through_both_sources_is_each_fill_once(merges_stopped, emula
 def test_data_api_then_clob_replaces_versions_without_new_fills(merges_stopped, emulator_factory, run_dag):
     emu = emulator_factory(wallets=2, proxy_users=1, fills_per_wallet=300, rate_scale=0, burst_fills=40, burst_distinct=2)
     funder = emu.server.state.clob.funder
-    assert run_dag("clob_backfill", {"lookback": "all", "wallets": [funder]}).state == DagRunState.SUCCESS
+    assert run_dag("clob_backfill", {"lookback": "all", "wallets": [funder], "source": V1}).state == DagRunState.SUCCESS
     exact(emu, [funder])
     assert run_dag("clob_backfill", {"lookback": "all", "wallets": [funder], "source": "clob"}).state == DagRunState.SUCCESS
     truth = expected_fills(emu, [funder])
@@ -153,7 +112,7 @@ def test_a_200_that_is_not_a_page_is_retried_and_the_retry_stores_exactly_the_se
     emu = emulator_factory(wallets=2, proxy_users=1, fills_per_wallet=400, rate_scale=0, extra={"page_size": 100})
     wallets = emu.dataset.wallets
     emu.post("/__emulator/faults", {"path": "/trades", "kind": "error_body", "user": wallets[0], "after": 2, "count": 1})
-    conf = {"lookback": "all", "wallets": wallets}
+    conf = {"lookback": "all", "wallets": wallets, "source": V1}
     dr = run_dag("clob_backfill", conf)
     assert dr.state == DagRunState.SUCCESS
     assert emu.stats().get("fault:error_body") == 1  # the first try really got the error object midway

@@ -34,7 +34,7 @@ def test_failed_lookups_never_remove_or_override_known_mappings(database, emulat
     known = mappings()
     emu.post(
         "/__emulator/faults",
-        [{"path": "/public-profile", "status": 503, "count": 1000}, {"path": "/trades", "status": 503, "count": 1000}],
+        [{"path": "/public-profile", "status": 503, "count": 1000}, {"path": "/v2/trades", "status": 503, "count": 1000}],
     )
     run_dag("pm_proxy_discovery", {})  # every lookup fails
     assert mappings() == known

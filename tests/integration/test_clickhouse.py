@@ -68,16 +68,16 @@ def test_parameters_are_bound_not_formatted(database):
 def test_writer_skips_stored_fills_and_keeps_newer_versions(database):
     with ClickHouseHook() as ch:
         ensure_schema(ch)
-        writer = FillBatchWriter(ch, "clob_fills_v2", WALLET, background=False)
+        writer = FillBatchWriter(ch, "clob_fills_v2", WALLET)
         writer.add(fills_to_arrow([fill("a", 1_700_000_000), fill("b", 1_700_000_100, version=1, status="MATCHED")], 0))
         writer.flush()
         assert writer.rows_inserted == 2 and writer.ids_added == 2 and writer.newest_ms == 1_700_000_100_000
-        again = FillBatchWriter(ch, "clob_fills_v2", WALLET, background=False)
+        again = FillBatchWriter(ch, "clob_fills_v2", WALLET)
         again.add(fills_to_arrow([fill("a", 1_700_000_000), fill("b", 1_700_000_100, version=1, status="MATCHED")], 0))
         again.flush()
         assert again.rows_inserted == 0 and again.rows_skipped == 2  # a repeated run writes nothing
         assert again.ids_added == 0 and again.newest_ms == 1_700_000_100_000
-        newer = FillBatchWriter(ch, "clob_fills_v2", WALLET, background=False)
+        newer = FillBatchWriter(ch, "clob_fills_v2", WALLET)
         newer.add(fills_to_arrow([fill("b", 1_700_000_100, version=2, status="CONFIRMED")], 0))
         newer.flush()
         assert newer.rows_inserted == 1 and newer.ids_added == 0  # a newer version replaces, adds no fill
@@ -85,44 +85,64 @@ def test_writer_skips_stored_fills_and_keeps_newer_versions(database):
     assert rows == [("a", ""), ("b", "CONFIRMED")]
 
 
+def test_writer_looks_up_stored_fills_only_where_the_wallet_had_some(database):
+    with ClickHouseHook() as ch:
+        ensure_schema(ch)
+        first = FillBatchWriter(ch, "clob_fills_v2", WALLET, newest_stored_ms=0)  # nothing stored yet
+        first.add(fills_to_arrow([fill("a", 1_700_000_000)], 0))
+        first.flush()
+        lookups = []
+        query_file = ch.query_file
+        ch.query_file = lambda name, params: lookups.append(params) or query_file(name, params)
+        writer = FillBatchWriter(ch, "clob_fills_v2", WALLET, newest_stored_ms=1_700_000_000_000)
+        writer.add(fills_to_arrow([fill("c", 1_700_000_100)], 0))  # newer than anything stored: no lookup
+        writer.flush()
+        writer.add(fills_to_arrow([fill("a", 1_700_000_000)], 0))  # inside the stored range: looked up, skipped
+        writer.flush()
+        assert [p["lo_ms"] for p in lookups] == [1_700_000_000_000]
+        assert (writer.rows_inserted, writer.rows_skipped, writer.ids_added) == (1, 1, 1)
+        assert ch.query_rows("SELECT count() FROM {db:Identifier}.clob_fills_v2")[0][0] == 2
+
+
 def test_writer_deduplicates_within_its_buffer(database):
     with ClickHouseHook() as ch:
         ensure_schema(ch)
-        writer = FillBatchWriter(ch, "clob_fills_v2", WALLET, background=False)
+        writer = FillBatchWriter(ch, "clob_fills_v2", WALLET)
         writer.add(fills_to_arrow([fill("a", 1_700_000_000), fill("a", 1_700_000_000)], 0))
         writer.flush()
         assert writer.rows_inserted == 1 and writer.ids_added == 1
         assert ch.query_rows("SELECT count() FROM {db:Identifier}.clob_fills_v2")[0][0] == 1
 
 
-def test_background_writer_stores_in_order_and_checkpoints_only_after_storing(database):
-    events = []
-    with ClickHouseHook() as ch:
-        ensure_schema(ch)
-        writer = FillBatchWriter(ch, "clob_fills_v2", WALLET)
-
-        def stored_count() -> int:
-            return ch.query_rows("SELECT count() FROM {db:Identifier}.clob_fills_v2")[0][0]
-
-        for batch in range(3):
-            writer.add(fills_to_arrow([fill(f"{batch}-{i}", 1_700_000_000 + batch * 10 + i) for i in range(5)], 0))
-            writer.flush(lambda b=batch: events.append((b, stored_count())))
-        writer.close()
-    assert events == [(0, 5), (1, 10), (2, 15)]  # each checkpoint saw its own batch stored
-
-
-def test_background_writer_raises_the_insert_error(database):
+def test_a_load_checkpoints_only_what_its_writer_stored(database):
     import pytest
+    from api_rows import data_api_row
+
+    from clob_pipeline.fills.normalize import DataApiFillNormalizer
+    from clob_pipeline.fills.pagers import Fed
+    from clob_pipeline.operators.wallet_load import WalletLoad
+
+    def load(table: str) -> WalletLoad:
+        return WalletLoad(
+            ch=ch, log=None, run_id="run", source="data_api_v1", fills_table=table, table_uuid="u", wallet=WALLET,
+            pager=None, normalizer=DataApiFillNormalizer(WALLET, WALLET), writer=FillBatchWriter(ch, table, WALLET),
+            checkpoint=None, stored=(0, None), window=(1, 2_000_000_000), batch_rows=1,
+        )  # fmt: skip
+
+    def checkpoints() -> list:
+        return ch.query_rows("SELECT wallet, resume_end_s FROM {db:Identifier}.ingest_checkpoints FINAL")
 
     with ClickHouseHook() as ch:
         ensure_schema(ch)
-        writer = FillBatchWriter(ch, "no_such_table", WALLET)
-        writer.add(fills_to_arrow([fill("a", 1_700_000_000)], 0))
-        called = []
-        writer.flush(lambda: called.append(1))
+        rows = [data_api_row(proxyWallet=WALLET, timestamp=1_700_000_000 + i, transactionHash=f"0x{i:064x}") for i in range(3)]
         with pytest.raises(Exception, match="no_such_table"):
-            writer.close()
-    assert called == []  # the checkpoint never claims a batch that failed
+            failing = load("no_such_table")
+            failing.take(failing.prepare(Fed(rows, 1_699_999_999)))
+        assert checkpoints() == []  # the batch failed: no checkpoint claims it
+        good = load("clob_fills_v2")
+        good.take(good.prepare(Fed(rows, 1_699_999_999)))
+        assert checkpoints() == [(WALLET, 1_699_999_999)]
+        assert ch.query_rows("SELECT count() FROM {db:Identifier}.clob_fills_v2")[0][0] == 3
 
 
 def test_an_embedded_hook_checks_running_merges_before_it_closes(database):

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from clob_pipeline.fills.pagers import ClobPager, DataApiPager
+from clob_pipeline.fills.pagers import ClobPager, DataApiPager, DataApiV2Pager, ForeignRowsError
 from clob_pipeline.hooks.polymarket import PolymarketApiError, PolymarketClobHook, PolymarketDataApiHook
 
 
@@ -22,12 +22,88 @@ def test_data_api_pager_reads_past_the_offset_cap_through_the_hook(emulator_fact
     emu = emulator_factory(wallets=2, fills_per_wallet=12_500, late_fraction=0, rate_scale=0, extra={"page_size": 2000})
     wallet = emu.dataset.wallets[0]
     hook = PolymarketDataApiHook()
-    assert hook.served_page_size() == 2000  # learned from one market-wide page
-    rows = drive(DataApiPager(wallet, 1, 2_000_000_000, hook.page_size, hook.served_page_size()), hook)
+    pager = DataApiPager.for_task(hook, hook.page_size)(wallet, 1, 2_000_000_000)
+    assert pager.served_size == 2000  # learned from one market-wide page
+    rows = drive(pager, hook)
     seen = Counter((r["transactionHash"], r["asset"], r["size"], r["price"], r["timestamp"]) for r in rows)
     assert seen == Counter((f.tx, f.asset, f.size, f.price, f.ts) for f in emu.dataset.visible_fills(wallet))
     assert hook.stats.requests == 1 + 7  # the probe, then one request per page of complete seconds
     assert "page_size" not in hook.get_conn().headers  # tuning extras never become headers
+
+
+def test_data_api_v2_pager_walks_the_cursor_through_the_hook_in_1000_row_pages(emulator_factory):
+    emu = emulator_factory(wallets=2, fills_per_wallet=12_500, late_fraction=0, rate_scale=0)
+    wallet = emu.dataset.wallets[0]
+    hook = PolymarketDataApiHook()
+    rows = drive(DataApiV2Pager(wallet, 1, 2_000_000_000, hook.page_size), hook)
+    seen = Counter((r["transaction_hash"], r["token_id"], r["size"], r["price"], r["timestamp"]) for r in rows)
+    assert seen == Counter((f.tx, f.asset, f.size, f.price, f.ts) for f in emu.dataset.visible_fills(wallet))
+    assert hook.stats.requests == 13 == emu.stats()["/v2/trades"]  # 12,500 fills, 1,000 per page, no probe
+
+
+def test_a_v2_error_names_its_parameter_and_is_not_retried(emulator):
+    hook = PolymarketDataApiHook()
+    with pytest.raises(PolymarketApiError, match="HTTP 400") as err:
+        hook.get_json("/v2/trades", {"user": emulator.dataset.wallets[0], "cursor": "forged.0000"})
+    assert (err.value.status, err.value.parameter, hook.stats.requests) == (400, "cursor", 1)
+
+
+def test_has_trades_asks_v2_and_refuses_rows_of_another_wallet(emulator):
+    hook = PolymarketDataApiHook()
+    assert hook.has_trades(emulator.dataset.wallets[0]) and not hook.has_trades("0x" + "12" * 20)
+    emulator.post("/__emulator/paging", {"drop_user_filter": True})
+    with pytest.raises(ForeignRowsError, match="other wallets"):
+        hook.has_trades("0x" + "12" * 20)
+    assert emulator.stats()["/v2/trades"] == 3 and not emulator.stats().get("/trades")
+
+
+def test_v2_shares_the_trades_budget_unless_the_connection_gives_it_one(emulator_factory):
+    emulator_factory(wallets=1, fills_per_wallet=5, rate_scale=0, extra={"rate_limit_requests": 7})
+    hook = PolymarketDataApiHook()
+    assert hook._limiter("/v2/trades") is hook._limiter("/trades") and hook._limiter("/trades").max_requests == 7
+    emulator_factory(wallets=1, fills_per_wallet=5, rate_scale=0, extra={"rate_limits": {"/v2/trades": [1000, 10]}})
+    hook = PolymarketDataApiHook()
+    assert hook._limiter("/v2/trades") is not hook._limiter("/trades")
+    assert (hook._limiter("/v2/trades").max_requests, hook._limiter("/trades").max_requests) == (1000, 200)
+
+
+def test_retry_waits_honour_retry_after_and_the_shared_429_pause(emulator_factory):
+    emu = emulator_factory(wallets=1, fills_per_wallet=5, rate_scale=0, extra={"backoff_base_s": 0.01, "backoff_cap_s": 0.05})
+    wallet = emu.dataset.wallets[0]
+    hook = PolymarketDataApiHook()
+    slept: list[float] = []
+    hook._sleep = slept.append  # tenacity's sleeps between attempts, recorded instead of slept
+    paused: list[float] = []
+    limiter = hook._limiter("/trades")
+    pause = limiter.pause
+    limiter.pause = lambda seconds: (paused.append(seconds), pause(0))  # the budget's shared pause
+    emu.post("/__emulator/faults", [{"path": "/trades", "status": 503, "retry_after": 3, "count": 1}])
+    assert isinstance(hook.get_json("/trades", {"user": wallet}), list)
+    assert slept == [3.0] and paused == []  # a 503's Retry-After is waited for by this request
+    emu.post("/__emulator/faults", [{"path": "/trades", "status": 429, "retry_after": 2, "count": 1}])
+    assert isinstance(hook.get_json("/trades", {"user": wallet}), list)
+    assert slept == [3.0, 0.0] and paused == [2.0]  # a 429 pauses the whole budget instead
+    emu.post("/__emulator/faults", [{"path": "/trades", "status": 502, "count": 2}])
+    assert isinstance(hook.get_json("/trades", {"user": wallet}), list)
+    assert len(slept) == 4 and all(0.01 <= s <= 0.06 for s in slept[2:])  # jittered backoff, capped
+    assert hook.stats.retries == 4
+
+
+def test_public_hooks_send_no_auth_and_each_session_has_its_own_pool(emulator_factory):
+    import json
+    import os
+
+    emulator_factory(wallets=1, fills_per_wallet=5, rate_scale=0)
+    conn = json.loads(os.environ["AIRFLOW_CONN_POLYMARKET_DATA_API"])
+    os.environ["AIRFLOW_CONN_POLYMARKET_DATA_API"] = json.dumps({**conn, "login": "someone", "password": "secret"})
+    try:
+        hook = PolymarketDataApiHook()
+        first, second = hook.get_conn(), hook.get_conn()
+    finally:
+        os.environ["AIRFLOW_CONN_POLYMARKET_DATA_API"] = json.dumps(conn)
+    assert first.auth is None and second.auth is None  # no Basic auth although the connection has a login
+    assert first.get_adapter("http://x") is not second.get_adapter("http://x")
+    assert type(PolymarketClobHook().get_conn().auth).__name__ == "ClobL2Auth"
 
 
 def test_429_is_retried_after_retry_after(emulator):

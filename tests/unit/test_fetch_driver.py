@@ -24,6 +24,16 @@ class CountingPager:
     def __init__(self, wallet: str, pages: int | None, fail_feed_at: int | None = None) -> None:
         self.wallet, self.pages, self.fail_feed_at = wallet, pages, fail_feed_at
         self.next_page = 0
+        self.done = False
+
+    def progress(self) -> tuple:
+        return (self.next_page,)
+
+    def rejected(self, error: BaseException) -> bool:
+        return False
+
+    def position(self) -> str:
+        return f"page {self.next_page}"
 
     def next_request(self) -> Req | None:
         if self.pages is not None and self.next_page >= self.pages:

@@ -176,6 +176,18 @@ def test_clob_trades_without_a_transaction_or_not_settled_are_skipped_and_counte
     assert normalizer.skipped == 2
 
 
+@pytest.mark.parametrize(
+    ("overrides", "held"),
+    [({"transaction_hash": ""}, True), ({"status": "RETRYING"}, True), ({"status": "TRADE_STATUS_FAILED"}, False)],
+)
+def test_unsettled_clob_trades_are_held_back_from_their_oldest_match_time_and_failed_ones_dropped(overrides, held):
+    normalizer = ClobFillNormalizer(WALLET, EOA)
+    page = [trade(id="a", match_time="1700000500", **overrides), trade(id="b", match_time="1700000100", **overrides)]
+    normalizer.normalize_page(page)
+    assert (normalizer.held_back, normalizer.failed) == ((2, 0) if held else (0, 2))
+    assert normalizer.held_from_ms == (1_700_000_100_000 if held else None)
+
+
 @pytest.mark.parametrize("status", ["TRADE_STATUS_MATCHED", "TRADE_STATUS_MINED", "TRADE_STATUS_CONFIRMED", ""])
 def test_clob_trades_with_other_statuses_are_kept(status):
     normalizer = ClobFillNormalizer(WALLET, EOA)
@@ -230,12 +242,25 @@ def test_numbers_become_exact_micro_units(value, micro):
     assert to_micro(value) == micro
 
 
-def test_fast_and_checked_paths_agree():
-    n = DataApiFillNormalizer(WALLET, EOA)
-    fast = n._fast_fields(row())
-    assert fast is not None and fast == n._checked_fields(row())
-    assert n._fast_fields(row(side="buy")) is None  # odd input takes the checked path
-    assert n.normalize(row(side="buy")).side == "BUY"
+def as_v2(v1_row: dict) -> dict:
+    """The same row as Data API v2 serves it (snake_case, token_id for asset)."""
+    from clob_pipeline.fills.normalize import V1_FIELDS, V2_FIELDS
+
+    names = zip(V1_FIELDS, V2_FIELDS)
+    return {v2_name: v1_row[v1_name] for v1_name, v2_name in names if v1_name in v1_row}
+
+
+def test_one_rule_set_gives_v1_and_v2_rows_of_a_fill_the_same_fill_on_both_paths():
+    from clob_pipeline.fills.columnar import page_table
+    from clob_pipeline.fills.normalize import V2_FIELDS
+
+    v1, v2 = DataApiFillNormalizer(WALLET, EOA), DataApiFillNormalizer(WALLET, EOA, V2_FIELDS)
+    rows = [row(), row(side="buy", size="12.5"), row(outcomeIndex=999)]
+    assert [v1.normalize(r) for r in rows] == [v2.normalize(as_v2(r)) for r in rows]
+    assert page_table(v1, rows[:1] + rows[2:]).equals(page_table(v2, [as_v2(r) for r in rows[:1] + rows[2:]]))  # fast path
+    assert page_table(v1, rows).equals(page_table(v2, [as_v2(r) for r in rows]))  # per-row path (odd forms)
+    with pytest.raises(MalformedFillError, match="'token_id'"):
+        v2.normalize({k: v for k, v in as_v2(row()).items() if k != "token_id"})  # the error names the v2 field
 
 
 def test_decimal_arrays_round_trip_from_micro_units():

@@ -13,13 +13,23 @@ from typing import Any
 import pytest
 
 from clob_pipeline.errors import is_retryable
-from clob_pipeline.fills.pagers import CLOB_END_CURSOR, ClobPager, DataApiPager, PagingError, UnexpectedResponseError
+from clob_pipeline.fills.pagers import (
+    CLOB_END_CURSOR,
+    MAX_STALLS,
+    ClobPager,
+    DataApiPager,
+    ForeignRowsError,
+    PagingError,
+    ProgressGuard,
+    UnexpectedResponseError,
+)
 
 W = "0x" + "ab" * 20
+OTHER = "0x" + "cd" * 20
 
 
 def fill(ts: int, n: int = 0, tx: str = "0xt") -> dict[str, Any]:
-    return {"timestamp": ts, "transactionHash": tx, "asset": "1", "side": "BUY", "size": 1.0 + n, "price": 0.5}
+    return {"proxyWallet": W, "timestamp": ts, "transactionHash": tx, "asset": "1", "side": "BUY", "size": 1.0 + n, "price": 0.5}
 
 
 class FakeDataApi:
@@ -54,6 +64,8 @@ class FakeDataApi:
                 self.rng.shuffle(group)
                 rows += group
         page = rows[offset : offset + limit]
+        if f.get("foreign_from") is not None and self.requests >= f["foreign_from"]:  # the user filter dropped
+            page = [dict(r, proxyWallet=OTHER) if i % 2 else r for i, r in enumerate(page)]
         if f.get("shift_rows"):  # fills arrive after every response: later offsets move
             newest = self.rows[0]["timestamp"] if self.rows else 0
             self.rows = [fill(newest + 1, 99, tx=f"new{self.requests}")] * f["shift_rows"] + self.rows
@@ -61,10 +73,14 @@ class FakeDataApi:
 
 
 def drain(pager: Any, api: FakeDataApi, max_requests: int = 10_000) -> Counter:
+    """Drive the pager as the fetch loop does (with its progress guard) and count the rows handed over."""
     served: Counter = Counter()
+    guard = ProgressGuard(pager)
     while (request := pager.next_request()) is not None:
         assert api.requests < max_requests, "pager does not terminate"
-        fed = pager.feed(api.get(request.params))
+        body = api.get(request.params)
+        fed = pager.feed(body)
+        guard.check(request, body)
         served.update(tuple(sorted(r.items())) for r in fed.rows)
     return served
 
@@ -103,6 +119,50 @@ def test_complete_second_paging_hands_over_exactly_the_window(faults, known_size
     pager = DataApiPager(W, start_s=1010, upper_s=1049, page_size=20, served_size=served)
     assert drain(pager, api) == truth(rows, 1010, 1049)
     assert pager.done
+
+
+@pytest.mark.parametrize("known_size", [True, False])
+def test_an_ignored_offset_on_a_wallet_spread_over_many_seconds_loads_in_few_requests(known_size):
+    rows = [fill(1000 + 7 * s, s % 3) for s in range(3000)]  # one fill per second: offsets are never needed
+    api = FakeDataApi(rows, offset_ignored_after=0)
+    served = probe(api, 100) if known_size else 0  # unknown: the probe failed
+    pager = DataApiPager(W, start_s=1, upper_s=10**6, page_size=100, served_size=served)
+    assert drain(pager, api, max_requests=3 * 3000 // 100) == truth(rows)
+
+
+def test_a_lone_second_with_ignored_offsets_ends_within_a_bounded_number_of_requests():
+    rows = [fill(1500)]  # one fill; the size is unknown, so the one-row response may be a cut second
+    api = FakeDataApi(rows, offset_ignored_after=0)
+    pager = DataApiPager(W, start_s=1, upper_s=2000, page_size=100)
+    with pytest.raises(PagingError, match="cannot serve second"):
+        drain(pager, api, max_requests=2 * pager.max_burst_pages + 5)
+
+
+def test_a_row_of_another_wallet_fails_the_walk_and_is_never_handed_over():
+    rows = history(seconds=40)
+    api = FakeDataApi(rows, foreign_from=3)
+    pager = DataApiPager(W, start_s=1, upper_s=2000, page_size=20)
+    handed: Counter = Counter()
+    with pytest.raises(ForeignRowsError, match=f"other wallets .*{OTHER} x") as err:
+        while (request := pager.next_request()) is not None:
+            handed.update(tuple(sorted(r.items())) for r in pager.feed(api.get(request.params)).rows)
+    assert "None of these rows is stored" in str(err.value) and not is_retryable(err.value)
+    assert handed and not handed - truth(rows)  # only this wallet's own fills, from the pages before
+    assert all(dict(r)["proxyWallet"] == W for r in handed)
+
+
+def test_a_walk_that_never_moves_fails_after_a_bounded_number_of_responses():
+    pager = ClobPager(W, start_s=1, upper_s=1000)
+    guard = ProgressGuard(pager)
+    responses = 0
+    with pytest.raises(PagingError, match=r"responses in a row did not move the walk forward.*0 rows"):
+        while (request := pager.next_request()) is not None:  # empty pages, each with a new cursor, for ever
+            responses += 1
+            assert responses < 100, "the guard let the walk go on"
+            body = {"data": [], "next_cursor": f"c{responses}"}
+            pager.feed(body)
+            guard.check(request, body)
+    assert responses == MAX_STALLS + 1
 
 
 def test_rows_arriving_while_paging_are_not_taken_twice():

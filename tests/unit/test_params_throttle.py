@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from clob_pipeline.fills.params import ParamError, lookback_start_s, normalize_wallets, validate_source
-from clob_pipeline.hooks.throttle import backoff_delay, parse_retry_after
+from clob_pipeline.hooks.throttle import parse_retry_after
 
 A = "0x" + "Ab" * 20
 
@@ -41,8 +41,7 @@ def test_source_check():
         validate_source("goldsky")
 
 
-def test_retry_after_and_backoff():
+def test_retry_after():
     assert parse_retry_after("3") == 3.0
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:05 GMT", now=1445412480.0) == 5.0
     assert parse_retry_after("soon") is None and parse_retry_after(None) is None
-    assert [backoff_delay(a, 1.0, 5.0) for a in (1, 2, 3, 4)] == [1.0, 2.0, 4.0, 5.0]

@@ -10,6 +10,7 @@ CREATE TABLE IF NOT EXISTS {db:Identifier}.wallet_sync_state
     last_fill_ts  DateTime64(3, 'UTC'),
     fills_total   UInt64,
     last_run_id   String,
+    hold_from_ts  DateTime64(3, 'UTC'),
     updated_at    DateTime64(6, 'UTC')
 )
 ENGINE = ReplacingMergeTree(updated_at)
@@ -20,16 +21,21 @@ ALTER TABLE {db:Identifier}.wallet_sync_state
     ADD COLUMN IF NOT EXISTS table_uuid UUID AFTER source,
     MODIFY ORDER BY (wallet, source, table_uuid);
 
+-- hold_from_ts: the oldest CLOB trade the wallet's last load had to hold back (no transaction hash
+-- yet, or being retried); epoch 0 = none. The incremental re-reads from there until it settles.
+ALTER TABLE {db:Identifier}.wallet_sync_state
+    ADD COLUMN IF NOT EXISTS hold_from_ts DateTime64(3, 'UTC') AFTER last_run_id;
+
 -- Progress of one wallet inside one DAG run, written after every stored batch so a retried task
--- resumes where it stopped. Data API: everything newer than resume_end_s is stored. CLOB: the
--- cursor of the next page to read.
+-- resumes where it stopped: every fill newer than resume_end_s (a second) is stored, whatever the
+-- source (pagers resume from a second, never from a cursor: cursors expire). Tables created before
+-- keep an unused resume_cursor column.
 CREATE TABLE IF NOT EXISTS {db:Identifier}.ingest_checkpoints
 (
     run_id        String,
     wallet        String,
     source        LowCardinality(String),
     resume_end_s  Int64,
-    resume_cursor String,
     pages         UInt64,
     rows_seen     UInt64,
     rows_inserted UInt64,

@@ -1,4 +1,4 @@
 -- The run's checkpoints for a set of wallets (one query per task, however many wallets it loads).
-SELECT wallet, resume_end_s, resume_cursor, pages, rows_seen, rows_inserted, done
+SELECT wallet, resume_end_s, pages, rows_seen, rows_inserted, done
 FROM {db:Identifier}.ingest_checkpoints FINAL
 WHERE run_id = {run_id:String} AND source = {source:String} AND wallet IN {wallets:Array(String)};

@@ -24,28 +24,38 @@ import pyarrow.compute as pc
 
 from clob_pipeline.fills.arrow import ARROW_SCHEMA, fills_to_arrow, micro_to_decimal128
 from clob_pipeline.fills.identity import with_identity
-from clob_pipeline.fills.normalize import MICRO, MS_THRESHOLD, SIDES, ClobFillNormalizer, DataApiFillNormalizer
-
-# The Data API fields a fill is built from, in the types the fast path accepts.
-_DATA_API_ROW = pa.struct(
-    [
-        ("timestamp", pa.int64()),
-        ("transactionHash", pa.string()),
-        ("asset", pa.string()),
-        ("conditionId", pa.string()),
-        ("side", pa.string()),
-        ("size", pa.float64()),
-        ("price", pa.float64()),
-        ("outcome", pa.string()),
-        ("outcomeIndex", pa.int64()),
-    ]
+from clob_pipeline.fills.normalize import (
+    DATA_API_RULES,
+    INT16,
+    MICRO,
+    MS_THRESHOLD,
+    SIDES,
+    ClobFillNormalizer,
+    DataApiFields,
+    DataApiFillNormalizer,
 )
+
+# Arrow types the fast path reads each kind of DATA_API_RULES as.
+_ARROW_TYPES = {
+    "seconds": pa.int64(),
+    "text": pa.string(),
+    "side": pa.string(),
+    "amount": pa.float64(),
+    "price": pa.float64(),
+    "label": pa.string(),
+    "index": pa.int64(),
+}
+
+
+def _row_struct(f: DataApiFields) -> pa.StructType:
+    return pa.struct([(getattr(f, rule.part), _ARROW_TYPES[rule.kind]) for rule in DATA_API_RULES])
+
+
 _SIDES = pa.array(sorted(SIDES))
 # Below this many units, float(value) * 10**6 is an exact integer for integer values, so the result
 # equals the per-row path's exact ``int * 10**6``; larger sizes take the per-row path.
 _EXACT_LIMIT = 2**53 / MICRO
 _NUMBER_TYPES = frozenset({float, int})
-_INT16 = (-(2**15), 2**15 - 1)
 
 
 def page_table(normalizer: DataApiFillNormalizer | ClobFillNormalizer, rows: Sequence[Any]) -> pa.Table:
@@ -61,44 +71,53 @@ def _constant(value: Any, type_: pa.DataType, n: int) -> pa.Array:
     return pa.repeat(pa.scalar(value, type_), n)
 
 
+def _finite(col: pa.Array) -> np.ndarray:
+    values = col.to_numpy()
+    return values if np.isfinite(values).all() else np.array([np.nan])
+
+
+# The vectorised form of each kind of DATA_API_RULES: True when the whole column passes (the per-row
+# checks in normalize.ROW_CHECKS are the reference; a page failing here goes through them).
+VECTOR_CHECKS = {
+    "seconds": lambda col: pc.min(col).as_py() > 0,
+    "text": lambda col: pc.min(pc.utf8_length(col)).as_py() > 0,
+    "side": lambda col: pc.all(pc.is_in(col, value_set=_SIDES)).as_py(),
+    "amount": lambda col: 0 <= _finite(col).min() and _finite(col).max() < _EXACT_LIMIT,
+    "price": lambda col: 0 <= _finite(col).min() and np.rint(_finite(col).max() * MICRO) <= MICRO,
+    "label": lambda col: True,
+    "index": lambda col: INT16[0] <= pc.min(col).as_py() and pc.max(col).as_py() <= INT16[1],
+}
+
+
 def data_api_page_fast(normalizer: DataApiFillNormalizer, rows: Sequence[Any]) -> pa.Table | None:
     """The page as a fills batch without ids, or None when it needs the per-row path."""
+    f = normalizer.fields
     try:
-        struct = pa.array(rows, type=_DATA_API_ROW)
+        struct = pa.array(rows, type=_row_struct(f))
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError):
         return None
     if struct.null_count:
         return None
-    ts, tx, asset, cond, side, size, price, outcome, outcome_index = struct.flatten()
-    if any(col.null_count for col in (ts, tx, asset, cond, side, size, price, outcome_index)):
-        return None  # a missing field (a missing outcomeIndex defaults to -1 on the per-row path)
+    columns = dict(zip((rule.part for rule in DATA_API_RULES), struct.flatten()))
+    for rule in DATA_API_RULES:
+        column = columns[rule.part]
+        if rule.kind != "label" and column.null_count:
+            return None  # a missing field (a missing outcome index defaults to -1 on the per-row path)
+        if not VECTOR_CHECKS[rule.kind](column):
+            return None
+        if rule.lower and not pc.all(pc.string_is_ascii(column)).as_py():
+            return None  # ASCII: Arrow's lower-casing equals str.lower()
     # JSON true/false convert to 1.0/0.0; the per-row path rejects them, so such pages go there.
-    if not {type(r["size"]) for r in rows} | {type(r["price"]) for r in rows} <= _NUMBER_TYPES:
+    if not {type(r[f.size]) for r in rows} | {type(r[f.price]) for r in rows} <= _NUMBER_TYPES:
         return None
-    ts_s = ts.to_numpy()
-    size_f, price_f = size.to_numpy(), price.to_numpy()
-    if not (
-        ts_s.min() > 0
-        and np.isfinite(size_f).all()
-        and np.isfinite(price_f).all()
-        and size_f.min() >= 0
-        and size_f.max() < _EXACT_LIMIT
-        and price_f.min() >= 0
-        and pc.all(pc.is_in(side, value_set=_SIDES)).as_py()
-        and all(pc.min(pc.utf8_length(col)).as_py() > 0 for col in (tx, asset, cond))
-        and pc.all(pc.string_is_ascii(tx)).as_py()  # ASCII: Arrow's lower-casing equals str.lower()
-        and pc.all(pc.string_is_ascii(cond)).as_py()
-        and _INT16[0] <= pc.min(outcome_index).as_py()
-        and pc.max(outcome_index).as_py() <= _INT16[1]
-    ):
-        return None
+    ts, tx, asset, cond, side = (columns[k] for k in ("timestamp", "tx", "asset", "condition", "side"))
+    outcome, outcome_index = columns["outcome"], columns["outcome_index"]
+    ts_s, size_f, price_f = ts.to_numpy(), columns["size"].to_numpy(), columns["price"].to_numpy()
 
     n = len(rows)
     ts_ms = np.where(ts_s >= MS_THRESHOLD, ts_s, ts_s * 1000)
     size_u = np.rint(size_f * MICRO).astype(np.int64)  # = round(value * 10**6), half-even
     price_u = np.rint(price_f * MICRO).astype(np.int64)
-    if price_u.max() > MICRO:  # the per-row rule: a price is between 0 and 1
-        return None
     tx, cond = pc.ascii_lower(tx), pc.ascii_lower(cond)
     empty = _constant("", pa.string(), n)
     arrays = [

@@ -14,6 +14,8 @@ Contract (the consumer's view, see :meth:`FetchDriver.run`):
 
 - each wallet's ``FetchedPage`` events come in the order its pager produced them, then exactly one
   ``WalletEnd`` for it (``error`` set when its pager or a request failed: the other wallets go on);
+- every response must move its pager's ``progress()`` forward or end the walk
+  (``fills.pagers.ProgressGuard``): a walk the API does not advance fails that wallet, never loops;
 - at most ``max_in_flight`` requests are in flight, one per wallet;
 - at most ``max_buffered`` pages wait for the consumer; a worker with another page blocks until
   there is room, so memory is bounded by ``max_in_flight + max_buffered`` pages.
@@ -26,7 +28,10 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from threading import Event
 from typing import Any, NamedTuple, Protocol
+
+from clob_pipeline.fills.pagers import ProgressGuard
 
 
 class RequestLike(Protocol):
@@ -37,11 +42,21 @@ class RequestLike(Protocol):
 
 
 class PagerLike(Protocol):
-    """A per-wallet state machine: ``next_request`` (None = done), then ``feed`` it the decoded body."""
+    """A per-wallet state machine (``fills.pagers.Pager``): ``next_request`` (None = done), then ``feed``
+    it the decoded body; ``progress()`` grows with every response that does not end the walk."""
+
+    wallet: str
+    done: bool
 
     def next_request(self) -> RequestLike | None: ...
 
     def feed(self, body: Any) -> Any: ...
+
+    def rejected(self, error: BaseException) -> bool: ...
+
+    def progress(self) -> tuple: ...
+
+    def position(self) -> str: ...
 
 
 class FetchClient(Protocol):
@@ -125,8 +140,15 @@ class FetchDriver:
         self._lock = threading.Lock()
         self._in_flight = 0
 
-    def run(self, pagers: Mapping[str, PagerLike]) -> Iterator[FetchedPage | WalletEnd]:
+    def run(
+        self, pagers: Mapping[str, PagerLike], prepare: Callable[[str, Any], Any] | None = None
+    ) -> Iterator[FetchedPage | WalletEnd]:
         """Yield every wallet's pages in order, then its ``WalletEnd``; returns after the last wallet ends.
+
+        ``prepare(wallet, fed)``, when given, runs on the fetching thread right after ``pager.feed`` and
+        its result is what ``FetchedPage.fed`` carries: CPU work per page (normalising) then overlaps
+        with the consumer's (storing) and with other wallets' requests. An error in it ends the wallet
+        like a failed request.
 
         Call from the one consumer thread. Stopping early (``break``, an exception in the loop):
         close the generator (``contextlib.closing``; CPython does it when it is dropped); the
@@ -141,7 +163,7 @@ class FetchDriver:
         out: queue.Queue[Any] = queue.Queue(maxsize=self.max_buffered)
         stop = threading.Event()
         workers = [
-            threading.Thread(target=self._work, args=(pagers, todo, out, stop), name=f"fetch-{i}", daemon=True)
+            threading.Thread(target=self._work, args=(pagers, prepare, todo, out, stop), name=f"fetch-{i}", daemon=True)
             for i in range(min(self.max_in_flight, len(pagers)))
         ]
         started = self._clock()
@@ -174,28 +196,38 @@ class FetchDriver:
                 self.stats.responses_429 = int(after[2] - before[2])
 
     # --- workers ------------------------------------------------------------------------------
-    def _work(self, pagers: Mapping[str, PagerLike], todo: queue.Queue, out: queue.Queue, stop: threading.Event) -> None:
+    def _work(
+        self, pagers: Mapping[str, PagerLike], prepare: Callable | None, todo: queue.Queue, out: queue.Queue, stop: Event
+    ) -> None:
         while not stop.is_set():
             try:
                 wallet = todo.get_nowait()
             except queue.Empty:
                 return
-            self._run_wallet(wallet, pagers[wallet], out, stop)
+            self._run_wallet(wallet, pagers[wallet], prepare, out, stop)
 
-    def _run_wallet(self, wallet: str, pager: PagerLike, out: queue.Queue, stop: threading.Event) -> None:
+    def _run_wallet(self, wallet: str, pager: PagerLike, prepare: Callable | None, out: queue.Queue, stop: Event) -> None:
         requests = pages = 0
         error: BaseException | None = None
         started = self._clock()
         wait_before = self._thread_wait()
         try:
+            guard = ProgressGuard(pager)  # type: ignore[arg-type]
             while not stop.is_set():
                 request = pager.next_request()
                 if request is None:
                     break
-                body = self._get(request)
                 requests += 1
+                try:
+                    body = self._get(request)
+                except Exception as exc:
+                    if not pager.rejected(exc):
+                        raise
+                    guard.check(request, f"{type(exc).__name__}: {exc}")  # type: ignore[arg-type]
+                    continue
                 fed = pager.feed(body)
-                if not self._put(out, FetchedPage(wallet, fed), stop):
+                guard.check(request, body)  # type: ignore[arg-type]
+                if not self._put(out, FetchedPage(wallet, prepare(wallet, fed) if prepare else fed), stop):
                     return
                 pages += 1
         except BaseException as ex:  # noqa: B036 -- reported to the consumer, never lost with the thread

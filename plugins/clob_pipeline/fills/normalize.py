@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
-from typing import Any
+from typing import Any, NamedTuple
 
 from clob_pipeline.errors import NotRetryableError
 from clob_pipeline.fills.schema import SIZE_SCALE, Fill
@@ -22,7 +22,6 @@ ADDRESS_RE = re.compile(r"^0x[0-9a-f]{40}$")
 SIDES = frozenset({"BUY", "SELL"})
 MICRO = 10**SIZE_SCALE  # sizes and prices are held as integer micro-units (value * 10**6)
 _MICRO_Q = Decimal(1).scaleb(-SIZE_SCALE)
-_NUMBER = (float, int)
 MAX_MICRO = 2**63 - 1  # micro-units travel as int64 on their way into Decimal columns
 MS_THRESHOLD = 10**11  # Unix seconds stay below this until the year 5138; milliseconds exceed it
 
@@ -132,85 +131,121 @@ def content_fill(
     )  # fmt: skip
 
 
+class DataApiFields(NamedTuple):
+    """Where a Data API row keeps each part of a fill: v1 ``/trades`` rows are camelCase, v2
+    ``/v2/trades`` rows snake_case (and ``token_id`` replaces ``asset``)."""
+
+    wallet: str
+    timestamp: str
+    tx: str
+    asset: str
+    condition: str
+    side: str
+    size: str
+    price: str
+    outcome: str
+    outcome_index: str
+
+
+V1_FIELDS = DataApiFields(
+    "proxyWallet", "timestamp", "transactionHash", "asset", "conditionId", "side", "size", "price", "outcome", "outcomeIndex"
+)
+V2_FIELDS = DataApiFields(
+    "proxy_wallet", "timestamp", "transaction_hash", "token_id", "condition_id", "side", "size", "price", "outcome",
+    "outcome_index",
+)  # fmt: skip
+
+
+class Rule(NamedTuple):
+    """How one part of a Data API row is checked (``kind``) and whether it is stored lower-cased."""
+
+    part: str  # a DataApiFields attribute
+    kind: str  # a key of ROW_CHECKS (per row) and of columnar.VECTOR_CHECKS (per page)
+    lower: bool = False
+
+
+# The Data API row rules, written once for both row layouts (v1 camelCase, v2 snake_case) and both
+# paths: the per-row normaliser below applies them with ROW_CHECKS, ``columnar.py`` with its
+# vectorised checks of the same kinds (a page they cannot vouch for comes here).
+DATA_API_RULES: tuple[Rule, ...] = (
+    Rule("timestamp", "seconds"),
+    Rule("tx", "text", lower=True),
+    Rule("asset", "text"),
+    Rule("condition", "text", lower=True),
+    Rule("side", "side"),
+    Rule("size", "amount"),
+    Rule("price", "price"),
+    Rule("outcome", "label"),
+    Rule("outcome_index", "index"),
+)
+INT16 = (-(2**15), 2**15 - 1)
+
+
+def _price(row: Mapping[str, Any], name: str, ctx: str) -> int:
+    price = _micro(row, name, ctx)
+    if price > MICRO:
+        raise MalformedFillError(name, "must be between 0 and 1", row.get(name), ctx)
+    return price
+
+
+def _index(row: Mapping[str, Any], name: str, ctx: str) -> int:
+    value = row.get(name, -1)  # missing: -1 (unknown); v2 uses 999 for "unlabeled"
+    if not isinstance(value, int) or isinstance(value, bool) or not INT16[0] <= value <= INT16[1]:
+        raise MalformedFillError(name, f"must be an integer in {INT16[0]}..{INT16[1]}", value, ctx)
+    return value
+
+
+ROW_CHECKS = {
+    "seconds": lambda row, name, ctx: timestamp_ms(row.get(name), name, ctx),
+    "text": lambda row, name, ctx: _text(row, name, ctx),
+    "side": lambda row, name, ctx: _side(row.get(name), name, ctx),
+    "amount": _micro,
+    "price": _price,
+    "label": lambda row, name, ctx: _text(row, name, ctx, required=False),
+    "index": _index,
+}
+
+
 class DataApiFillNormalizer:
-    """Normalises Data API ``/trades`` rows of one wallet (stateless: ids are assigned per batch)."""
+    """Normalises Data API rows of one wallet (stateless: ids are assigned per batch). ``fields``: the
+    row layout (``V1_FIELDS`` or ``V2_FIELDS``); both versions store ``source`` = ``data_api``, so a
+    fill read through either is the same row."""
 
     source = "data_api"
 
-    def __init__(self, wallet: str, user_eoa: str) -> None:
+    def __init__(self, wallet: str, user_eoa: str, fields: DataApiFields = V1_FIELDS) -> None:
         self.wallet = wallet
         self.user_eoa = user_eoa
-        self.skipped = 0  # rows that are not fills to store (none for the Data API)
+        self.fields = fields
+
+    # The Data API serves fills from the chain: nothing is held back or failed (see ClobFillNormalizer).
+    can_hold_back = False
+    held_back = failed = skipped = 0
+    held_from_ms: int | None = None
 
     def normalize(self, row: Mapping[str, Any]) -> Fill:
-        fields = self._fast_fields(row) or self._checked_fields(row)
-        ts_ms, tx, asset, condition_id, side, size, price, outcome, outcome_index = fields
-        return content_fill(
-            "data_api", self.wallet, self.user_eoa, condition_id, asset, side, outcome, outcome_index, size, price, ts_ms, tx
-        )
-
-    @staticmethod
-    def _fast_fields(row: Any) -> tuple | None:
-        """The common well-formed row in one pass; None sends the row to the checked path."""
-        try:
-            ts, side, size, price = row["timestamp"], row["side"], row["size"], row["price"]
-            tx, asset, cond = row["transactionHash"], row["asset"], row["conditionId"]
-            outcome, outcome_index = row.get("outcome") or "", row.get("outcomeIndex", -1)
-        except (KeyError, TypeError):
-            return None
-        if not (
-            type(ts) is int
-            and 0 < ts
-            and side in SIDES
-            and type(size) in _NUMBER
-            and type(price) in _NUMBER
-            and type(tx) is str
-            and tx
-            and type(asset) is str
-            and asset
-            and type(cond) is str
-            and cond
-            and type(outcome) is str
-            and type(outcome_index) is int
-        ):
-            return None
-        try:
-            size_u, price_u = to_micro(size), to_micro(price)
-        except (ValueError, OverflowError):
-            return None
-        if not 0 <= size_u <= MAX_MICRO or not 0 <= price_u <= MICRO:
-            return None
-        ts_ms = ts if ts >= MS_THRESHOLD else ts * 1000
-        return ts_ms, tx.lower(), asset, cond.lower(), side, size_u, price_u, outcome, outcome_index
-
-    def _checked_fields(self, row: Any) -> tuple:
-        """Field-by-field validation: names the first broken field, rule and value."""
+        """One row, every field checked by ``DATA_API_RULES`` (names the first broken field, rule, value)."""
         ctx = f"wallet {self.wallet}, data_api row"
         if not isinstance(row, Mapping):
             raise MalformedFillError("row", "must be a JSON object", row, ctx)
-        ts_ms = timestamp_ms(row.get("timestamp"), "timestamp", ctx)
-        tx = _text(row, "transactionHash", ctx).lower()
-        asset = _text(row, "asset", ctx)
-        condition_id = _text(row, "conditionId", ctx).lower()
-        side = _side(row.get("side"), "side", ctx)
-        size = _micro(row, "size", ctx)
-        price = _micro(row, "price", ctx)
-        if price > MICRO:
-            raise MalformedFillError("price", "must be between 0 and 1", row.get("price"), ctx)
-        outcome_index = row.get("outcomeIndex", -1)
-        if not isinstance(outcome_index, int) or isinstance(outcome_index, bool):
-            raise MalformedFillError("outcomeIndex", "must be an integer", outcome_index, ctx)
-        outcome = _text(row, "outcome", ctx, required=False)
-        return ts_ms, tx, asset, condition_id, side, size, price, outcome, outcome_index
+        v = {}
+        for rule in DATA_API_RULES:
+            name = getattr(self.fields, rule.part)
+            value = ROW_CHECKS[rule.kind](row, name, ctx)
+            v[rule.part] = value.lower() if rule.lower else value
+        return content_fill(
+            "data_api", self.wallet, self.user_eoa, v["condition"], v["asset"], v["side"], v["outcome"], v["outcome_index"],
+            v["size"], v["price"], v["timestamp"], v["tx"],
+        )  # fmt: skip
 
     def normalize_page(self, rows: Iterable[Mapping[str, Any]]) -> list[Fill]:
         return [self.normalize(row) for row in rows]
 
 
-# CLOB statuses that are not (yet) a fill on chain: a failed trade never was one, and a trade
-# being retried may be re-mined under another transaction. Neither is stored; the next run's
-# overlap reads the trade again once it settles.
-_UNSETTLED = frozenset({"FAILED", "RETRYING"})
+# CLOB statuses that are not (yet) a fill on chain: a trade being retried may be re-mined under
+# another transaction (held back, like a trade without its hash yet); a failed trade never was one.
+_FAILED = "FAILED"
+_RETRYING = "RETRYING"
 
 
 class ClobFillNormalizer:
@@ -221,17 +256,28 @@ class ClobFillNormalizer:
     ``maker_address`` is the wallet. ``version`` is ``last_update`` so a later status
     (MATCHED -> CONFIRMED) replaces the earlier row in the ReplacingMergeTree.
 
-    A fill's identity is its content (``fills/identity.py``), which needs the transaction hash:
-    trades without one yet, and failed or retrying trades, are counted in ``skipped`` and not
-    stored. The trade id and maker order id are kept as attributes.
+    A fill's identity is its content (``fills/identity.py``), which needs the transaction hash. A
+    trade without one yet (fill-and-kill / fill-or-kill orders since 2026-07-24, ``polymarket-api.md``
+    §1.5) or being retried is **held back**: never stored, counted in ``held_back``, its oldest match
+    time in ``held_from_ms`` so the load keeps re-reading from there until it settles. A ``FAILED``
+    trade never was a fill: counted in ``failed``, dropped. The trade id and maker order id are kept
+    as attributes.
     """
 
     source = "clob"
+    can_hold_back = True  # a load through it re-reads (and so can clear) an earlier hold
 
     def __init__(self, wallet: str, user_eoa: str) -> None:
         self.wallet = wallet
         self.user_eoa = user_eoa
-        self.skipped = 0
+        self.held_back = 0
+        self.held_from_ms: int | None = None
+        self.failed = 0
+
+    @property
+    def skipped(self) -> int:
+        """Trades not stored: held back or failed."""
+        return self.held_back + self.failed
 
     def normalize_trade(self, trade: Mapping[str, Any]) -> list[Fill]:
         ctx = f"wallet {self.wallet}, clob trade {trade.get('id')!r}" if isinstance(trade, Mapping) else ""
@@ -247,8 +293,12 @@ class ClobFillNormalizer:
         trader_side = (trade.get("trader_side") or "").upper()
         if trader_side not in ("TAKER", "MAKER"):
             raise MalformedFillError("trader_side", "must be TAKER or MAKER", trade.get("trader_side"), ctx)
-        if not tx or status in _UNSETTLED:
-            self.skipped += 1
+        if status == _FAILED:
+            self.failed += 1
+            return []
+        if not tx or status == _RETRYING:
+            self.held_back += 1
+            self.held_from_ms = ts_ms if self.held_from_ms is None else min(self.held_from_ms, ts_ms)
             return []
         outcome_index = int(trade.get("outcome_index", -1) if trade.get("outcome_index") is not None else -1)
 

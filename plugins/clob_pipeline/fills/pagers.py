@@ -16,15 +16,24 @@ holds is read by offset inside a one-second window; it is read twice and both re
 What the API is not trusted with (see ``shared/polymarket-api.md`` §3.5):
 
 - **the end of data** is a response with nothing in the window, or one shorter than the page size
-  the server really serves (learned by a probe, ``PolymarketDataApiHook.served_page_size``; a
-  ``limit`` may be clamped), never "fewer rows than asked". With the size unknown, no page is short;
+  the server really serves (learned by a probe, ``DataApiPager.for_task``, and from
+  the largest response this pager got; a ``limit`` may be clamped), never "fewer rows than asked".
+  Before any size is known, no page is short;
 - **``end`` inclusive or exclusive**: the pager asks ``end`` one second late and drops that
   second's rows, which come back only if ``end`` is inclusive; once they do, it asks ``end`` exactly;
 - **``start``** is sent one second early and rows before the window are dropped, so either
   reading of ``start`` works; such a row also proves the window is exhausted;
 - **``end`` ignored**: a row newer than ``end`` fails loudly (``PagingError``) before it is kept;
 - **offsets** are used only inside one oversized second, where a page that repeats another
-  offset's page, the offset cap, or two reads that disagree fail loudly.
+  offset's page, the offset cap, more than ``max_burst_pages`` pages, or two reads that disagree
+  fail loudly;
+- **the user filter**: every row must carry the requested wallet as ``proxyWallet``; a row of another
+  wallet fails the walk (``ForeignRowsError``) before any row of that response is handed over.
+
+**Progress.** Every pager exposes ``progress()``, a key that each response must move strictly forward
+unless it ends the walk; :class:`ProgressGuard` (used by the fetch loop) fails the wallet after
+``MAX_STALLS`` responses in a row that moved nothing, naming what the API answered. So no answer of
+the API, however hostile, can keep a walk requesting for ever.
 
 **CLOB ``/data/trades``**: cursor pages inside time windows (``after``/``before`` one second wider
 than the window, rows outside dropped). A window is buffered whole (trades seen twice are kept
@@ -34,14 +43,19 @@ one holds more than ``max_window_trades``.
 
 from __future__ import annotations
 
+import functools
 import json
+import logging
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
 from clob_pipeline.errors import NotRetryableError
 from clob_pipeline.fills.normalize import timestamp_ms
+
+_log = logging.getLogger(__name__)
 
 CLOB_START_CURSOR = "MA=="
 CLOB_END_CURSOR = "LTE="
@@ -51,6 +65,11 @@ DATA_API_OFFSET_CAP = 10_000  # documented; users report lower caps, which a 400
 class PagingError(NotRetryableError, RuntimeError):
     """The API cannot serve the window completely (or broke its contract); retrying the same
     requests would not help. Rows handed over before it are complete seconds."""
+
+
+class ForeignRowsError(PagingError):
+    """A response held rows of wallets other than the one asked for (the user filter dropped upstream,
+    a global feed). None of its rows is handed over, under any wallet."""
 
 
 class UnexpectedResponseError(RuntimeError):
@@ -71,13 +90,92 @@ class Fed(NamedTuple):
 
 
 class Pager(Protocol):
+    """What every source's pager implements (the fetch loop needs nothing else):
+
+    - ``next_request()``: the next request, or None when the walk is over;
+    - ``feed(body)``: the decoded response -> rows to store (whole seconds) and the resume point;
+    - ``rejected(error)``: the request failed with ``error``; True when the pager routes around it
+      (a v2 cursor refused: start again from the resume point), False to fail the wallet;
+    - ``progress()``: a key that grows strictly with every response that does not end the walk
+      (checked by :class:`ProgressGuard`);
+    - ``position()``: where the walk is, for log lines and errors.
+    """
+
     wallet: str
+    done: bool
 
     def next_request(self) -> ApiRequest | None: ...
 
     def feed(self, body: Any) -> Fed: ...
 
+    def rejected(self, error: BaseException) -> bool: ...
+
+    def progress(self) -> tuple: ...
+
     def position(self) -> str: ...
+
+
+MAX_STALLS = 5  # responses in a row that move nothing before the wallet fails
+
+
+def describe_body(body: Any) -> str:
+    """What a response held, in a few words, for an error message about what the API did."""
+    if isinstance(body, dict):
+        data = body.get("data")
+        rows = f"{len(data)} rows" if isinstance(data, list) else "no data list"
+        extra = {k: v for k, v in body.items() if k != "data"}
+        return f"{rows}, {str(extra)[:200]}"
+    if isinstance(body, list):
+        stamps = [r.get("timestamp") for r in body if isinstance(r, dict) and isinstance(r.get("timestamp"), int)]
+        span = f", seconds {_iso(max(stamps))}..{_iso(min(stamps))}" if stamps else ""
+        return f"{len(body)} rows{span}"
+    return repr(body)[:200]
+
+
+class ProgressGuard:
+    """Holds a walk to making progress: each response must move ``pager.progress()`` strictly forward
+    or end the walk. A response that moves nothing may happen (an empty page with more to come, a
+    retried request); ``max_stalls`` of them in a row fail the wallet with what the API answered."""
+
+    def __init__(self, pager: Pager, max_stalls: int = MAX_STALLS) -> None:
+        self.pager, self.max_stalls = pager, max_stalls
+        self.best = pager.progress()
+        self.stalls = 0
+
+    def check(self, request: ApiRequest, body: Any) -> None:
+        """Call after ``pager.feed(body)`` for ``request`` (or after ``pager.rejected`` took its error)."""
+        if self.pager.done:
+            return
+        key = self.pager.progress()
+        if key > self.best:
+            self.best, self.stalls = key, 0
+            return
+        self.stalls += 1
+        if self.stalls > self.max_stalls:
+            raise PagingError(
+                f"wallet {self.pager.wallet}: {self.stalls} responses in a row did not move the walk forward "
+                f"({self.pager.position()}); the last request GET {request.endpoint} {request.params} was answered "
+                f"with {describe_body(body)}. The API is not paging this wallet (an ignored offset or cursor, or "
+                "pages that never end); every whole second handed over before is stored. Retry later or load the "
+                "wallet through another source."
+            )
+
+
+def check_owner(wallet: str, rows: list[Any], field_name: str, endpoint: str) -> None:
+    """Every row must belong to ``wallet`` (its ``field_name``); otherwise nothing of the response is kept."""
+    foreign = Counter(
+        str(row.get(field_name) if isinstance(row, dict) else None).lower()
+        for row in rows
+        if not isinstance(row, dict) or str(row.get(field_name) or "").lower() != wallet
+    )
+    if foreign:
+        shown = ", ".join(f"{w} x{n}" for w, n in foreign.most_common(3))
+        raise ForeignRowsError(
+            f"wallet {wallet}: {endpoint} answered {sum(foreign.values())} of {len(rows)} rows for other wallets "
+            f"({field_name}: {shown}{' ...' if len(foreign) > 3 else ''}): the user filter was not applied. None of "
+            "these rows is stored, under any wallet; fills handed over before this response are this wallet's own. "
+            "Retry later; if it persists, report it to Polymarket or load the wallet through another source."
+        )
 
 
 def _second(row: Any, field_name: str) -> int:
@@ -104,6 +202,7 @@ class _SecondRead:
     rows: list[Any] = field(default_factory=list)  # first pass, in served order
     pages: dict[str, int] = field(default_factory=dict)  # page content -> offset it was served at
     held: tuple[list[Any], list[int], bool] | None = None  # a repeated page, until offset + 1 says why
+    reads: int = 0  # pages read in this pass
 
 
 @dataclass
@@ -117,6 +216,7 @@ class DataApiPager:
     page_size: int
     served_size: int = 0  # rows per page the server serves (learned by a probe); 0 = unknown
     offset_cap: int = DATA_API_OFFSET_CAP
+    max_burst_pages: int = DATA_API_OFFSET_CAP // 100  # pages per read of one oversized second
     end_extra: int = 1  # ask ``end`` one second late until the API shows ``end`` is inclusive (then 0)
     done: bool = False
     _burst: _SecondRead | None = None
@@ -126,9 +226,35 @@ class DataApiPager:
             raise ValueError(f"page_size must be positive; got {self.page_size}")
         self.done = self.start_s > self.upper_s
 
+    @classmethod
+    def for_task(cls, client: Any, page_size: int) -> Callable[[str, int, int], DataApiPager]:
+        """The task's pager factory, after learning once how many rows a page really holds: one
+        market-wide ``/trades`` page (always more rows than a page) for ``limit=page_size``.
+
+        Why: ``limit`` may be clamped (older docs and users report 500), so a page shorter than asked is
+        not the end of data; a page shorter than what the server serves is. If the probe fails, the size
+        stays unknown (0) and is learned from each wallet's own responses."""
+        try:
+            rows = client.get_json("/trades", {"limit": page_size, "offset": 0, "takerOnly": "false"})
+        except Exception as exc:  # noqa: BLE001 -- any failure only means "size unknown"
+            _log.warning("could not learn the served page size (%s); each wallet learns it from its own pages", exc)
+            rows = None
+        served = len(rows) if isinstance(rows, list) else 0
+        _log.info("Data API /trades serves %s rows per page for limit=%d", served or "unknown", page_size)
+        return functools.partial(cls, page_size=page_size, served_size=served)
+
     def position(self) -> str:
         where = f"second {self._burst.second} offset {self._burst.offset}" if self._burst else "window"
         return f"{where}, {_iso(self.start_s)}..{_iso(self.upper_s)}"
+
+    def progress(self) -> tuple:
+        """Older resume point, then ``end`` learned exact, then the read of an oversized second."""
+        burst = self._burst
+        inside = (1, len(burst.passes), burst.offset, burst.held is not None) if burst else (0, 0, 0, False)
+        return (-self.upper_s, -self.end_extra, *inside)
+
+    def rejected(self, error: BaseException) -> bool:
+        return False  # nothing to route around: the hook's error fails the wallet
 
     def next_request(self) -> ApiRequest | None:
         if self.done:
@@ -152,13 +278,15 @@ class DataApiPager:
                 f"wallet {self.wallet}: /trades answered {str(body)[:200]!r}, not a JSON array; nothing from it is stored. "
                 "Retried; if it persists, the API changed its shape: update fills/pagers.py."
             )
+        check_owner(self.wallet, body, "proxyWallet", "/trades")
         seconds = [_second(row, "timestamp") for row in body]
         if any(a < b for a, b in zip(seconds, seconds[1:])):
             raise PagingError(f"wallet {self.wallet}: /trades rows are not newest first ({self.position()}); cannot page by time")
         served = len(body)
-        if self.served_size:
-            self.served_size = max(self.served_size, served)
-        full = not self.served_size or served >= self.served_size  # unknown size: no page is short
+        # A page shorter than the largest the server served (the probe's or this walk's) is short:
+        # a clamped ``limit`` serves that size every time. Before any size is known no page is short.
+        full = not self.served_size or served >= self.served_size
+        self.served_size = max(self.served_size, served)
         top = self._burst.second if self._burst else self.upper_s
         if seconds and seconds[0] > top + self.end_extra:
             raise PagingError(
@@ -210,6 +338,7 @@ class DataApiPager:
         at_second = [row for s, row in zip(seconds, body) if s == burst.second]
         finished = not body or not full or len(at_second) < len(body)  # empty, short, or an older second reached
         burst.pages[_page_key(body)] = burst.offset
+        burst.reads += 1
         burst.passes[-1].update(_canonical(row) for row in at_second)
         if len(burst.passes) == 1:
             burst.rows.extend(at_second)
@@ -217,10 +346,15 @@ class DataApiPager:
             burst.offset += len(body)
             if burst.offset > self.offset_cap:
                 raise self._incomplete(f"it holds more than the offset cap ({self.offset_cap}) lets us read")
+            if burst.reads >= self.max_burst_pages:
+                raise self._incomplete(
+                    f"one read took {burst.reads} pages of {len(body)} rows (at most {self.max_burst_pages}): "
+                    "offsets may be ignored, or the second is larger than the API serves"
+                )
             return Fed([], self.upper_s)
         if len(burst.passes) == 1:  # read it again: ties served in another order would differ
             burst.passes.append(Counter())
-            burst.offset, burst.pages = 0, {}
+            burst.offset, burst.pages, burst.reads = 0, {}, 0
             return Fed([], self.upper_s)
         if burst.passes[0] != burst.passes[1]:
             raise self._incomplete(
@@ -251,6 +385,181 @@ class DataApiPager:
         )
 
 
+V2_MAX_LIMIT = 1000  # the largest documented /v2/trades page
+
+
+@dataclass
+class DataApiV2Pager:
+    """Keyset walk of one wallet's ``/v2/trades`` between ``start_s`` and ``upper_s`` (both inclusive).
+
+    Requests: ``user``, ``taker_only=false``, ``start``/``end`` one second wider than the window (so an
+    inclusive and an exclusive reading both cover it; rows of those two seconds are dropped; all history
+    is ``start=1``), ``limit`` the largest documented (1,000), then ``cursor=<next_cursor>`` with the
+    same filters on every page. The walk ends only when ``next_cursor`` is null: a short or empty page
+    with ``has_more`` true is not the end.
+
+    Checked on every page: the envelope; every row's ``proxy_wallet`` is the wallet (``ForeignRowsError``
+    otherwise); every row inside the requested ``start``/``end``; timestamps moving one way only along
+    the walk (newest first expected; oldest first is followed too). A page can end inside a second, so
+    the rows of the walk's current second wait (``_pending``) until a row of the next second or the
+    walk's end shows the second is whole: only whole seconds are handed over, so a fill's identity (its
+    content and rank within its second) is the same as through v1.
+
+    When the walk cannot go on -- the cursor rejected (HTTP 400 naming ``cursor``), the cursor ignored
+    (its own cursor answered again, or rows of a second the walk had passed), ``has_more`` true without
+    a cursor -- it starts again
+    from its resume point: the newest second not yet handed over, read whole (``end`` = that second).
+    Nothing handed over is read twice as new and nothing is skipped. Once the cursor has been ignored,
+    every page is followed by such a restart instead of the cursor ("windows"), which ends exactly
+    unless one second holds more fills than a page (then it fails loudly). One case stays unseen: an API
+    that ignores the cursor, answers it with a fresh cursor each time, and whose newest second holds
+    more fills than a page would serve that page again and again as the same second's continuation
+    (rows carry no id, and a second of repeating fills pages that way too); the progress guard does not
+    end it, the task's ``execution_timeout`` does. ``filter_amount``: v2 never serves fills below 0.01
+    shares (``shared/polymarket-api.md`` §3.6); such fills are not in the walk.
+    """
+
+    wallet: str
+    start_s: int
+    upper_s: int
+    page_size: int = V2_MAX_LIMIT
+    done: bool = False
+    cursor: str | None = None
+    trust_cursor: bool = True
+    direction: int = 0  # -1 newest first, +1 oldest first, 0 not known yet
+    walks: int = 1
+    _lower_s: int = 0  # every second below it is handed over (an oldest-first walk moves it up)
+    _pending: list[Any] = field(default_factory=list)  # rows of the walk's current second
+    _pending_s: int | None = None
+    _last_s: int | None = None  # the last row's second along this walk
+    _skipped: int = 0  # rows of the extra seconds on either side, in this walk
+    _walk: tuple[int, int] = (0, 0)  # this walk's start and end, sent on every page
+
+    def __post_init__(self) -> None:
+        if self.page_size <= 0:
+            raise ValueError(f"page_size must be positive; got {self.page_size}")
+        self.page_size = min(self.page_size, V2_MAX_LIMIT)
+        self._lower_s = self.start_s
+        self.done = self.start_s > self.upper_s
+
+    def position(self) -> str:
+        mode = "cursor" if self.cursor else "first page"
+        return (
+            f"walk {self.walks} ({mode}{'' if self.trust_cursor else ', cursors ignored: windows'}), "
+            f"{_iso(self._lower_s)}..{_iso(self.upper_s)}, {len(self._pending)} rows of {_iso(self._pending_s or 0)} pending"
+        )
+
+    def progress(self) -> tuple:
+        """A narrower window left to read, then more rows of the current second read in this walk (a
+        restart reads them again, which is not progress until it gets further)."""
+        return (self._lower_s - self.upper_s, len(self._pending), self._skipped)
+
+    def next_request(self) -> ApiRequest | None:
+        if self.done:
+            return None
+        if self.cursor is None:  # a walk starts: its filters stay the same on every page
+            self._walk = (max(1, self._lower_s - 1), self.upper_s + 1)
+        start, end = self._walk
+        params: dict[str, Any] = {"user": self.wallet, "taker_only": "false", "start": start, "end": end, "limit": self.page_size}
+        if self.cursor:
+            params["cursor"] = self.cursor
+        return ApiRequest("/v2/trades", params)
+
+    def rejected(self, error: BaseException) -> bool:
+        """A cursor refused (HTTP 400 naming ``cursor``, e.g. expired): start again from the resume
+        point. Anything else is not the pager's to handle."""
+        if self.cursor is None or getattr(error, "status", None) != 400 or getattr(error, "parameter", None) != "cursor":
+            return False
+        self._restart()
+        return True
+
+    def feed(self, body: Any) -> Fed:
+        data = body.get("data") if isinstance(body, dict) else None
+        pagination = body.get("pagination") if isinstance(body, dict) else None
+        if not isinstance(data, list) or not isinstance(pagination, dict):
+            raise UnexpectedResponseError(
+                f"wallet {self.wallet}: /v2/trades answered {str(body)[:200]!r}, not {{data, pagination}}; nothing from "
+                "it is stored. Retried; if it persists, the API changed its shape: update fills/pagers.py."
+            )
+        next_cursor, has_more = pagination.get("next_cursor"), pagination.get("has_more")
+        check_owner(self.wallet, data, "proxy_wallet", "/v2/trades")
+        seconds = [_second(row, "timestamp") for row in data]
+        lo, hi = self._walk
+        outside = [s for s in seconds if not lo <= s <= hi]
+        if outside:
+            raise PagingError(
+                f"wallet {self.wallet}: /v2/trades served a fill at {_iso(outside[0])}, outside the requested "
+                f"start={lo}..end={hi} ({self.position()}): the API did not honour the window. Every fill "
+                "handed over before is stored; retry later or load the wallet with source=data_api_v1."
+            )
+        if self.cursor and data and (next_cursor == self.cursor or self._out_of_order(seconds)):
+            return self._restart(cursor_ignored=True)  # the cursor was not followed: a page from elsewhere
+        elif self._out_of_order(seconds):
+            raise PagingError(
+                f"wallet {self.wallet}: /v2/trades rows do not move one way in time ({self.position()}); cannot tell "
+                "which seconds are whole. Nothing of this page is stored; retry later or use source=data_api_v1."
+            )
+        handed: list[Any] = []
+        for second, row in zip(seconds, data):
+            if self._last_s is not None and second != self._last_s and not self.direction:
+                self.direction = 1 if second > self._last_s else -1
+            self._last_s = second
+            if not self._lower_s <= second <= self.upper_s:
+                self._skipped += 1  # the extra second asked on either side of the window
+                continue
+            if second != self._pending_s:  # a new second: the pending one is whole
+                handed += self._pending
+                self._pending, self._pending_s = [], second
+            self._pending.append(row)
+        return self._after_page(handed, next_cursor, has_more)
+
+    def _out_of_order(self, seconds: list[int]) -> bool:
+        """Whether these seconds, after the walk's last one, change direction."""
+        last, direction = self._last_s, self.direction
+        for second in seconds:
+            if last is not None and second != last:
+                step = 1 if second > last else -1
+                if direction and step != direction:
+                    return True
+                direction = step
+            last = second
+        return False
+
+    def _after_page(self, handed: list[Any], next_cursor: Any, has_more: Any) -> Fed:
+        if next_cursor is None and has_more is not True:  # the walk's end: the pending second is whole
+            handed += self._pending
+            self._pending, self._pending_s = [], None
+            self.done = True
+            return Fed(handed, self.start_s - 1)
+        if handed:  # everything on the far side of the pending second is handed over
+            if self.direction > 0:
+                self._lower_s = self._pending_s or self._lower_s
+            else:
+                self.upper_s = self._pending_s or self.upper_s
+        if next_cursor is None:  # has_more without a cursor: this walk cannot go on
+            self._restart()
+        elif self.trust_cursor:
+            self.cursor = str(next_cursor)
+        elif handed or not self._pending:  # cursors are ignored: a new window from the resume point
+            self._restart()
+        else:
+            raise PagingError(
+                f"wallet {self.wallet}: second {_iso(self._pending_s or 0)} holds more fills than one /v2/trades page and "
+                f"the API does not follow cursors ({self.position()}): it cannot be read completely. {len(self._pending)} "
+                "of its fills were served and none of them is stored; every fill newer than it is stored. Retry later, "
+                "or load the wallet with source=data_api_v1."
+            )
+        return Fed(handed, self.upper_s)
+
+    def _restart(self, cursor_ignored: bool = False) -> Fed:
+        """A new walk from the resume point: the pending second is read again, whole."""
+        self.cursor, self._pending, self._pending_s, self._last_s = None, [], None, None
+        self._skipped = 0
+        self.trust_cursor = self.trust_cursor and not cursor_ignored
+        self.walks += 1
+        return Fed([], self.upper_s)
+
+
 @dataclass
 class ClobPager:
     """Cursor paging of the key owner's ``/data/trades`` in time windows, newest first."""
@@ -258,8 +567,6 @@ class ClobPager:
     wallet: str
     start_s: int
     upper_s: int
-    page_size: int = 0  # the CLOB has no ``limit``; these two are kept so both pagers are built alike
-    served_size: int = 0
     span_s: int = 7 * 86_400
     max_window_trades: int = 50_000
     cursor: str = CLOB_START_CURSOR
@@ -275,6 +582,13 @@ class ClobPager:
 
     def position(self) -> str:
         return f"window {_iso(self.lower_s)}..{_iso(self.upper_s)}, cursor {self.cursor}"
+
+    def progress(self) -> tuple:
+        """Older window end, then a narrower window, then more distinct trades in the window."""
+        return (-self.upper_s, -self.span_s, len(self._trades))
+
+    def rejected(self, error: BaseException) -> bool:
+        return False  # nothing to route around: the hook's error fails the wallet
 
     def next_request(self) -> ApiRequest | None:
         if self.done:

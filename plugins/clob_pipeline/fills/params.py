@@ -16,7 +16,11 @@ from clob_pipeline.errors import NotRetryableError
 WALLET_PATTERN = r"^0x[0-9a-fA-F]{40}$"
 _WALLET_RE = re.compile(WALLET_PATTERN)
 LOOKBACK_DAYS: dict[str, int | None] = {"30d": 30, "90d": 90, "all": None}
-SOURCES = ("data_api", "clob")
+# Fill sources a load task can read (``operators/fill_sources.py`` says what each one is).
+# ``data_api`` is the default Data API (today v2), kept so existing triggers and Params still validate.
+DEFAULT_SOURCE = "data_api_v2"
+SOURCE_ALIASES = {"data_api": DEFAULT_SOURCE}
+SOURCES = ("data_api_v2", "data_api_v1", "clob", *SOURCE_ALIASES)
 FULL_HISTORY_START_S = 1  # Data API: start=1 means the full history of a user
 
 
@@ -55,6 +59,7 @@ def lookback_start_s(lookback: Any, now_s: int) -> int:
 
 
 def validate_source(source: Any) -> str:
+    """The source's name, an alias resolved (``data_api`` -> ``data_api_v2``)."""
     if source not in SOURCES:
         raise ParamError(f"Param 'source' must be one of {list(SOURCES)}; got {source!r}.")
-    return source
+    return SOURCE_ALIASES.get(source, source)

@@ -26,6 +26,7 @@ threads (locks inside).
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import tempfile
 import threading
@@ -35,18 +36,13 @@ from pathlib import Path
 from typing import Any
 
 import requests
+import tenacity
 from airflow.providers.http.hooks.http import HttpHook
-from requests_toolbelt.adapters.socket_options import SocketOptionsAdapter
+from requests_toolbelt.adapters.socket_options import TCPKeepAliveAdapter
 
 from clob_pipeline.config import CLOB_CONN_ID, DATA_API_CONN_ID, GAMMA_CONN_ID
 from clob_pipeline.hooks.clob_auth import ClobL2Auth
-from clob_pipeline.hooks.throttle import (
-    FileSlotStore,
-    MemorySlotStore,
-    SlotLimiter,
-    backoff_delay,
-    parse_retry_after,
-)
+from clob_pipeline.hooks.throttle import FileSlotStore, MemorySlotStore, SlotLimiter, parse_retry_after
 
 _CONFIG_EXTRAS = frozenset(
     {
@@ -55,6 +51,7 @@ _CONFIG_EXTRAS = frozenset(
         "rate_limit_shared",
         "rate_limit_dir",
         "rate_limit_split",
+        "rate_limits",
         "max_in_flight",
         "page_size",
         "max_attempts",
@@ -69,11 +66,15 @@ _CONFIG_EXTRAS = frozenset(
 
 
 class PolymarketApiError(RuntimeError):
-    """A Polymarket request failed for good (after in-hook retries, or with a non-retryable status)."""
+    """A Polymarket request failed for good (after in-hook retries, or with a non-retryable status).
 
-    def __init__(self, message: str, status: int | None = None) -> None:
+    ``parameter``: the request parameter the API named as bad (Data API v2's error body
+    ``{error, code, retryable, trace_id, parameter}``), e.g. ``cursor``; None when it named none."""
+
+    def __init__(self, message: str, status: int | None = None, parameter: str | None = None) -> None:
         super().__init__(message)
         self.status = status
+        self.parameter = parameter
 
     @property
     def retryable(self) -> bool:
@@ -99,6 +100,41 @@ class RequestStats:
             setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
 
 
+class _RetryableAnswerError(Exception):
+    """One attempt failed in a way another attempt may not (429, 5xx, network, bad JSON)."""
+
+    def __init__(self, problem: str, status: int | None = None, retry_after: float | None = None) -> None:
+        super().__init__(problem)
+        self.status, self.retry_after = status, retry_after
+
+
+def _no_auth(*_: Any) -> None:
+    """``HttpHook.auth_type`` for the public APIs: no auth object, whatever the connection holds."""
+    return None
+
+
+def _named_parameter(response: requests.Response) -> str | None:
+    """The ``parameter`` an error body names (Data API v2), if any."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    parameter = body.get("parameter") if isinstance(body, dict) else None
+    return str(parameter) if parameter else None
+
+
+def _endpoint_budgets(value: Any) -> dict[str, tuple[int, float]]:
+    """The ``rate_limits`` extra: ``{"/v2/trades": [200, 10]}`` -> that endpoint's own budget."""
+    if not value:
+        return {}
+    if isinstance(value, str):
+        value = json.loads(value)
+    try:
+        return {str(k): (int(v[0]), float(v[1])) for k, v in dict(value).items()}
+    except (TypeError, ValueError, IndexError, KeyError) as err:
+        raise ValueError(f"connection extra rate_limits must map an endpoint to [requests, period_s]; got {value!r}") from err
+
+
 def _flag(value: Any) -> bool:
     return str(value).strip().lower() not in ("false", "0", "no", "off", "")
 
@@ -111,10 +147,16 @@ class PolymarketHook(HttpHook):
     conn_type = "http"
     hook_name = "Polymarket API"
     default_rate_limit: tuple[int, float] = (1000, 10.0)
+    budget_of: dict[str, str] = {}  # endpoint -> the endpoint whose budget it shares (see ``_limiter``)
     default_page_size = 1000
 
     def __init__(self, polymarket_conn_id: str | None = None) -> None:
-        super().__init__(method="GET", http_conn_id=polymarket_conn_id or self.default_conn_name)
+        # ``auth_type`` (HttpHook's public way to choose the auth): the public APIs never send Basic
+        # auth, whatever login the connection holds; the CLOB hook signs in ``get_conn``.
+        super().__init__(
+            method="GET", http_conn_id=polymarket_conn_id or self.default_conn_name, auth_type=_no_auth, tcp_keep_alive=False
+        )
+        self._sleep = time.sleep  # tenacity's wait between attempts (tests record it instead)
         self._settings: dict[str, Any] = {}
         self._limiters: dict[str, SlotLimiter] = {}
         self._sessions: list[requests.Session] = []
@@ -124,27 +166,20 @@ class PolymarketHook(HttpHook):
 
     # --- connection plumbing -----------------------------------------------------------------
     def get_conn(self, headers: dict[Any, Any] | None = None, extra_options: dict[str, Any] | None = None) -> requests.Session:
+        """``HttpHook``'s session with the hook's settings taken out of its headers and a keep-alive
+        connection pool of its own.
+
+        Why a pool per session (one session per thread): ``HttpHook`` mounts its one adapter on every
+        session it builds, so threads would share its pool of 10 connections and discard the 11th+
+        ("Connection pool is full"); the hook is built with ``tcp_keep_alive=False`` and mounts a fresh
+        ``TCPKeepAliveAdapter`` here (``requests``' public ``Session.mount``)."""
         session = super().get_conn(headers, extra_options)
         for key in _CONFIG_EXTRAS:  # HttpHook copies every extra into the headers; ours are settings
             session.headers.pop(key, None)
+        adapter = TCPKeepAliveAdapter(idle=120, count=20, interval=30)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
         return session
-
-    def _extract_auth(self, connection: Any) -> Any | None:
-        """Public APIs: never send Basic auth even if a login is set on the connection."""
-        return None
-
-    def _configure_session_from_mount_adapters(self, session: requests.Session) -> requests.Session:
-        """A keep-alive adapter (connection pool) per session, i.e. per thread.
-
-        ``HttpHook`` mounts its one adapter on every session it builds; with threads they would
-        share its pool of 10 connections and discard the 11th+ ("Connection pool is full").
-        """
-        if self.adapter is None and self.keep_alive_adapter is not None:
-            adapter = SocketOptionsAdapter(socket_options=self.keep_alive_adapter.socket_options)
-            session.mount("http://", adapter)
-            session.mount("https://", adapter)
-            return session
-        return super()._configure_session_from_mount_adapters(session)
 
     def _setup(self) -> requests.Session:
         """This thread's session; the first call of the hook also reads the connection's settings."""
@@ -165,8 +200,10 @@ class PolymarketHook(HttpHook):
                     "max_retry_after_s": float(extra.get("max_retry_after_s", 60.0)),
                     "timeout_s": float(extra.get("timeout_s", 30.0)),
                     "max_in_flight": max(1, int(extra.get("max_in_flight", 16))),
-                    "rate_limit_requests": max(1, int(extra.get("rate_limit_requests", requests_per)) // split),
+                    "rate_limit_requests": int(extra.get("rate_limit_requests", requests_per)),
                     "rate_limit_period_s": float(extra.get("rate_limit_period_s", period)),
+                    "rate_limit_split": split,
+                    "rate_limits": _endpoint_budgets(extra.get("rate_limits")),
                     "rate_limit_dir": Path(extra.get("rate_limit_dir") or default_dir)
                     if _flag(extra.get("rate_limit_shared", True))
                     else None,
@@ -176,17 +213,25 @@ class PolymarketHook(HttpHook):
         return session
 
     def _limiter(self, endpoint: str) -> SlotLimiter:
-        """One budget per host and endpoint, shared by every process of this host unless ``rate_limit_shared`` is false."""
+        """One budget per host and endpoint, shared by every process of this host unless ``rate_limit_shared`` is false.
+
+        An endpoint in ``budget_of`` draws from another endpoint's budget (Data API ``/v2/trades`` from
+        ``/trades``: the rate-limit page lists no v2 row) unless the connection's ``rate_limits`` extra
+        gives it one of its own: ``{"/v2/trades": [requests, period_s]}``.
+        """
         self._setup()
+        own = self._settings["rate_limits"].get(endpoint)
+        bucket = endpoint if own else self.budget_of.get(endpoint, endpoint)
         with self._lock:
-            limiter = self._limiters.get(endpoint)
+            limiter = self._limiters.get(bucket)
             if limiter is None:
+                requests_per, period = own or (self._settings["rate_limit_requests"], self._settings["rate_limit_period_s"])
                 folder = self._settings["rate_limit_dir"]
-                key = hashlib.sha256(f"{self.base_url.rstrip('/')}{endpoint}".encode()).hexdigest()[:20]
+                key = hashlib.sha256(f"{self.base_url.rstrip('/')}{bucket}".encode()).hexdigest()[:20]
                 store = FileSlotStore(folder / f"{key}.json") if folder is not None else MemorySlotStore()
-                limiter = self._limiters[endpoint] = SlotLimiter(
-                    self._settings["rate_limit_requests"],
-                    self._settings["rate_limit_period_s"],
+                limiter = self._limiters[bucket] = SlotLimiter(
+                    max(1, int(requests_per) // self._settings["rate_limit_split"]),
+                    float(period),
                     store,
                     hold_s=self._settings["timeout_s"] + 5.0,
                 )
@@ -196,11 +241,6 @@ class PolymarketHook(HttpHook):
     def page_size(self) -> int:
         self._setup()
         return self._settings["page_size"]
-
-    def served_page_size(self) -> int:
-        """Rows per page the endpoint serves, where that decides the end of data; 0 = not known
-        (the CLOB's cursor marks its end)."""
-        return 0
 
     @property
     def max_in_flight(self) -> int:
@@ -212,7 +252,8 @@ class PolymarketHook(HttpHook):
     def budget_per_s(self) -> float:
         """Requests per second this hook may send to one endpoint (after ``rate_limit_split``)."""
         self._setup()
-        return self._settings["rate_limit_requests"] / self._settings["rate_limit_period_s"]
+        settings = self._settings
+        return max(1, settings["rate_limit_requests"] // settings["rate_limit_split"]) / settings["rate_limit_period_s"]
 
     @property
     def thread_stats(self) -> RequestStats:
@@ -237,110 +278,123 @@ class PolymarketHook(HttpHook):
 
     # --- requests ----------------------------------------------------------------------------
     def get_json(self, endpoint: str, params: dict[str, Any], *, allow_404: bool = False) -> Any:
-        """GET ``endpoint`` and decode JSON, retrying 429 (Retry-After), 5xx, timeouts and bad JSON.
+        """GET ``endpoint`` and decode JSON, retrying 429, 5xx, timeouts and bad JSON (tenacity).
 
-        Safe to call from several threads at once. Every attempt takes a slot of the endpoint's
-        shared budget first; a 429 pauses the whole budget (every thread and process) for its
-        ``Retry-After`` (or the backoff delay when it has none).
+        Safe to call from several threads at once. Every attempt takes a slot of the endpoint's shared
+        budget first. Between attempts (:meth:`_wait`): a 429 pauses the whole budget (every thread and
+        process) for its ``Retry-After``, or a jittered backoff when it has none; a 503's
+        ``Retry-After`` is waited for; anything else waits a jittered exponential backoff.
         """
-        session = self._setup()
-        settings = self._settings
-        limiter = self._limiter(endpoint)
-        url = self.url_from_endpoint(endpoint)
-        last_problem = ""
-        for attempt in range(1, settings["max_attempts"] + 1):
-            ticket = limiter.acquire()
-            self._count(requests=1, throttled_s=ticket.waited_s)
-            prepared = session.prepare_request(requests.Request("GET", url, params=params))
-            delay = backoff_delay(attempt, settings["backoff_base_s"], settings["backoff_cap_s"])
-            paused = False
+        self._setup()
+        attempts = self._settings["max_attempts"]
+        retrying = tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(attempts),
+            wait=lambda state: self._wait(endpoint, state),
+            retry=tenacity.retry_if_exception_type(_RetryableAnswerError),
+            before_sleep=lambda state: self._note_retry(endpoint, attempts, state),
+            sleep=lambda seconds: self._sleep(seconds),
+            reraise=True,
+        )
+        try:
+            return retrying(self._attempt, endpoint, params, allow_404)
+        except _RetryableAnswerError as last:
+            raise PolymarketApiError(
+                f"GET {endpoint} {params} failed {attempts} times; last: {last}. The task will be retried by "
+                f"Airflow; if it keeps failing check the API status and the {self.http_conn_id} connection's host."
+            ) from None
+
+    def _attempt(self, endpoint: str, params: dict[str, Any], allow_404: bool) -> Any:
+        """One request: the decoded body, or ``_RetryableAnswerError``, or ``PolymarketApiError`` (final)."""
+        session, settings, limiter = self._setup(), self._settings, self._limiter(endpoint)
+        ticket = limiter.acquire()
+        self._count(requests=1, throttled_s=ticket.waited_s)
+        prepared = session.prepare_request(requests.Request("GET", self.url_from_endpoint(endpoint), params=params))
+        try:
+            response = self.run_and_check(session, prepared, {"timeout": settings["timeout_s"], "check_response": False})
+        except (requests.ConnectionError, requests.Timeout) as ex:
+            raise _RetryableAnswerError(f"{type(ex).__name__}: {ex}") from ex
+        finally:
+            limiter.release(ticket)
+        status = response.status_code
+        if status == 200:
             try:
-                response = self.run_and_check(session, prepared, {"timeout": settings["timeout_s"], "check_response": False})
-            except (requests.ConnectionError, requests.Timeout) as ex:
-                last_problem = f"{type(ex).__name__}: {ex}"
-            else:
-                status = response.status_code
-                if status == 200:
-                    try:
-                        return response.json()
-                    except ValueError:
-                        last_problem = f"HTTP 200 with malformed JSON ({response.text[:120]!r})"
-                elif status == 404 and allow_404:
-                    return None
-                elif status == 429:
-                    self._count(responses_429=1)
-                    hint = parse_retry_after(response.headers.get("Retry-After"))
-                    if hint is not None and hint > settings["max_retry_after_s"]:
-                        raise PolymarketApiError(
-                            f"GET {endpoint} {params}: HTTP 429 with Retry-After {hint:.0f}s, above "
-                            f"max_retry_after_s={settings['max_retry_after_s']:.0f}s. The API is throttling "
-                            "this client; lower rate_limit_requests on the connection or retry later.",
-                            429,
-                        )
-                    delay = hint if hint is not None else delay
-                    limiter.pause(delay)  # every request sharing the budget waits, not just this one
-                    paused = True
-                    last_problem = f"HTTP 429 (Retry-After {response.headers.get('Retry-After')!r})"
-                elif status >= 500:
-                    last_problem = f"HTTP {status} {response.text[:200]!r}"
-                else:
-                    raise PolymarketApiError(
-                        f"GET {endpoint} {params}: HTTP {status} {response.text[:300]!r}. Not retryable: "
-                        + (
-                            "check the connection's credentials (login, password, extra.api_key/api_passphrase)."
-                            if status in (401, 403)
-                            else "check the request parameters and the API contract."
-                        ),
-                        status,
-                    )
-            finally:
-                limiter.release(ticket)
-            if attempt == settings["max_attempts"]:
-                break
-            self._count(retries=1)
-            self.log.warning(
-                "GET %s attempt %d/%d failed (%s); retrying in %.1fs%s",
-                endpoint,
-                attempt,
-                settings["max_attempts"],
-                last_problem,
-                delay,
-                " (all requests to this endpoint paused)" if paused else "",
-            )
-            if not paused:  # a 429's pause is waited for in the limiter
-                time.sleep(delay)
+                return response.json()
+            except ValueError:
+                raise _RetryableAnswerError(f"HTTP 200 with malformed JSON ({response.text[:120]!r})") from None
+        if status == 404 and allow_404:
+            return None
+        if status == 429 or status >= 500:
+            if status == 429:
+                self._count(responses_429=1)
+            hint = parse_retry_after(response.headers.get("Retry-After"))
+            if hint is not None and hint > settings["max_retry_after_s"]:
+                raise PolymarketApiError(
+                    f"GET {endpoint} {params}: HTTP {status} with Retry-After {hint:.0f}s, above "
+                    f"max_retry_after_s={settings['max_retry_after_s']:.0f}s. The API is throttling or down for this "
+                    "client; lower rate_limit_requests on the connection or retry later.",
+                    status,
+                )
+            raise _RetryableAnswerError(f"HTTP {status} {response.text[:200]!r}", status, hint)
         raise PolymarketApiError(
-            f"GET {endpoint} {params} failed {settings['max_attempts']} times; last: {last_problem}. "
-            "The task will be retried by Airflow; if it keeps failing check the API status and the "
-            f"{self.http_conn_id} connection's host."
+            f"GET {endpoint} {params}: HTTP {status} {response.text[:300]!r}. Not retryable: "
+            + (
+                "check the connection's credentials (login, password, extra.api_key/api_passphrase)."
+                if status in (401, 403)
+                else "check the request parameters and the API contract."
+            ),
+            status,
+            _named_parameter(response),
+        )
+
+    def _wait(self, endpoint: str, state: tenacity.RetryCallState) -> float:
+        """Seconds to sleep before the next attempt. A 429 pauses the endpoint's shared budget instead
+        (every request of every process waits there) and sleeps 0 here."""
+        answer = state.outcome.exception() if state.outcome else None
+        settings = self._settings
+        jitter = tenacity.wait_exponential_jitter(
+            initial=settings["backoff_base_s"], max=settings["backoff_cap_s"], jitter=settings["backoff_base_s"]
+        )(state)
+        hint = answer.retry_after if isinstance(answer, _RetryableAnswerError) else None
+        delay = hint if hint is not None else jitter
+        if isinstance(answer, _RetryableAnswerError) and answer.status == 429:
+            self._limiter(endpoint).pause(delay)
+            return 0.0
+        return delay
+
+    def _note_retry(self, endpoint: str, attempts: int, state: tenacity.RetryCallState) -> None:
+        self._count(retries=1)
+        answer = state.outcome.exception() if state.outcome else None
+        paused = isinstance(answer, _RetryableAnswerError) and answer.status == 429
+        self.log.warning(
+            "GET %s attempt %d/%d failed (%s); retrying%s",
+            endpoint,
+            state.attempt_number,
+            attempts,
+            answer,
+            " when the endpoint's budget is no longer paused" if paused else f" in {state.upcoming_sleep:.1f}s",
         )
 
 
 class PolymarketDataApiHook(PolymarketHook):
-    """Public Data API: any wallet's trades, maker and taker (``takerOnly=false``); paged by
-    ``fills/pagers.DataApiPager``."""
+    """Public Data API: any wallet's trades, maker and taker; v1 ``/trades`` (``fills/pagers.DataApiPager``)
+    and v2 ``/v2/trades`` (``fills/pagers.DataApiV2Pager``), which share the ``/trades`` budget."""
 
     default_conn_name = DATA_API_CONN_ID
     hook_name = "Polymarket Data API"
     default_rate_limit = (200, 10.0)  # published limit for /trades
-    _served_page_size: int | None = None
+    budget_of = {"/v2/trades": "/trades"}  # no v2 row on the rate-limit page: the /trades budget
 
-    def served_page_size(self) -> int:
-        """Rows per page the API really serves for ``limit=page_size`` (0 = unknown), learned once
-        per hook from one market-wide ``/trades`` page, which always has more rows than a page.
+    def has_trades(self, address: str) -> bool:
+        """Whether ``address`` has any fill on the Data API v2 (one row, all history). A row of another
+        wallet (the user filter dropped) raises ``ForeignRowsError``: it proves nothing about ``address``."""
+        from clob_pipeline.fills.pagers import check_owner
 
-        Why: ``limit`` may be clamped (older docs and users report 500), so a page shorter than
-        asked is not the end of data; a page shorter than what the server serves is.
-        """
-        if self._served_page_size is None:
-            try:
-                rows = self.get_json("/trades", {"limit": self.page_size, "offset": 0, "takerOnly": "false"})
-            except PolymarketApiError as exc:
-                self.log.warning("could not learn the served page size (%s); every page counts as full", exc)
-                rows = None
-            self._served_page_size = len(rows) if isinstance(rows, list) else 0
-            self.log.info("Data API serves %s rows per page for limit=%d", self._served_page_size or "unknown", self.page_size)
-        return self._served_page_size
+        body = self.get_json("/v2/trades", {"user": address, "taker_only": "false", "start": 1, "limit": 1})
+        rows = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(rows, list):
+            raise PolymarketApiError(f"GET /v2/trades for {address}: expected {{data, pagination}}, got {str(body)[:200]}")
+        check_owner(address, rows, "proxy_wallet", "/v2/trades")
+        return bool(rows)
 
 
 class PolymarketClobHook(PolymarketHook):
@@ -351,14 +405,18 @@ class PolymarketClobHook(PolymarketHook):
     hook_name = "Polymarket CLOB"
     default_rate_limit = (500, 10.0)  # published limit for /data/trades
 
-    def _extract_auth(self, connection: Any) -> ClobL2Auth:
+    def get_conn(self, headers: dict[Any, Any] | None = None, extra_options: dict[str, Any] | None = None) -> requests.Session:
+        """The session, signing every request with the connection's L2 key (never Basic, never Bearer)."""
+        session = super().get_conn(headers, extra_options)
+        connection = self.get_connection(self.http_conn_id)
         extra = connection.extra_dejson
-        return ClobL2Auth(
+        session.auth = ClobL2Auth(
             address=connection.login or "",
             secret=connection.password or "",
             api_key=extra.get("api_key", ""),
             passphrase=extra.get("api_passphrase", ""),
         )
+        return session
 
 
 class PolymarketGammaHook(PolymarketHook):

@@ -1,4 +1,4 @@
-"""Client-side rate limiting and the retry-delay policy for the Polymarket APIs.
+"""Client-side rate limiting for the Polymarket APIs (the retry delays are tenacity's, in ``polymarket.py``).
 
 Polymarket publishes limits per 10-second sliding window (Data API ``/trades`` 200, CLOB
 ``/data/trades`` 500, Gamma 4,000). Every task of every run that calls an endpoint shares that
@@ -193,7 +193,3 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
         return None
     return max(0.0, when - (time.time() if now is None else now))
 
-
-def backoff_delay(attempt: int, base_s: float, cap_s: float) -> float:
-    """Exponential backoff: base, 2*base, 4*base ... capped. ``attempt`` starts at 1."""
-    return min(cap_s, base_s * (2 ** (attempt - 1)))

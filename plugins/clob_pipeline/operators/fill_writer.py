@@ -7,6 +7,9 @@ per batch) and inserts only fills that are new or carry a higher ``version``. A 
 leaves the table exactly as a single clean run would; the engine's dedup remains the safety net
 for two writers racing on one wallet.
 
+A batch entirely newer than the wallet's newest stored fill at the start of the load skips the
+lookup: nothing can be stored there yet (a fresh backfill, an incremental's new fills).
+
 The same lookup tells the writer how many fill ids it added and the newest timestamp it stored,
 so the loader can update the wallet's count without a second ``FINAL`` scan of the wallet.
 """
@@ -15,8 +18,7 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -48,21 +50,23 @@ def gc_paused() -> Iterator[None]:
 
 
 class FillBatchWriter:
-    """Collects Arrow fill batches (one per API page) and inserts them in larger batches, skipping
-    fills already stored.
+    """Collects Arrow fill batches (one per handed-over response) and inserts them in larger batches,
+    skipping fills already stored.
 
-    Each batch is stored on one background thread while the caller normalises the next one
-    (chDB, the HTTP client and Arrow's kernels release the GIL, so the two overlap). Batches are
-    stored strictly in order, at most one is in flight, and ``on_stored`` (the checkpoint) runs
-    only after its batch is in the table. An error is raised by the next :meth:`flush` or :meth:`wait`.
+    It stores on the caller's thread: a task's wallets share one ClickHouse client (chDB's is not
+    thread-safe), and the one writing thread is the fetch driver's consumer. ``flush`` returns once
+    the batch is in the table, so whoever checkpoints after it (``WalletLoad``) never claims a batch
+    that failed.
     """
 
-    def __init__(self, ch: ClickHouseHook, table: str, wallet: str, background: bool = True) -> None:
-        self.ch, self.table, self.wallet = ch, table, wallet
+    def __init__(self, ch: ClickHouseHook, table: str, wallet: str, newest_stored_ms: int | None = None) -> None:
+        """``newest_stored_ms``: the wallet's newest fill in ``table`` when the load started (0 = none); a
+        batch entirely newer than it needs no lookup (only loads that started later could have stored
+        those fills: the race the README describes, which the engine's dedup settles). None = unknown:
+        every batch is looked up."""
+        self.ch, self.table, self.wallet, self.newest_stored_ms = ch, table, wallet, newest_stored_ms
         self._pages: list[pa.Table] = []
         self._pending = 0
-        self._executor = ThreadPoolExecutor(1, thread_name_prefix="fill-writer") if background else None
-        self._inflight: Future | None = None
         self.rows_inserted = 0
         self.rows_skipped = 0
         # fill ids the table did not have before (newer versions of stored fills are not counted)
@@ -72,7 +76,7 @@ class FillBatchWriter:
 
     @property
     def pending(self) -> int:
-        """Rows buffered and not yet handed over for storing."""
+        """Rows buffered and not yet stored."""
         return self._pending
 
     def add(self, page: pa.Table) -> None:
@@ -81,51 +85,29 @@ class FillBatchWriter:
             self._pages.append(page)
             self._pending += page.num_rows
 
-    def flush(self, on_stored: Callable[[], None] | None = None) -> None:
-        """Hand the buffered fills over for storing; ``on_stored`` runs once they are stored."""
-        self.wait()
+    def flush(self) -> None:
+        """Store the buffered fills; returns once they are in the table (raises if the insert failed)."""
         pages, self._pages, self._pending = self._pages, [], 0
-        if self._executor is None:
-            self._store(pages, on_stored)
-        else:
-            self._inflight = self._executor.submit(self._store, pages, on_stored)
+        self._store(pages)
 
-    def wait(self) -> None:
-        """Block until the batch in flight is stored; re-raise its error if it failed."""
-        if self._inflight is not None:
-            inflight, self._inflight = self._inflight, None
-            inflight.result()
-
-    def close(self) -> None:
-        try:
-            self.wait()
-        finally:
-            if self._executor is not None:
-                self._executor.shutdown(wait=True)
-
-    def _store(self, pages: list[pa.Table], on_stored: Callable[[], None] | None) -> None:
+    def _store(self, pages: list[pa.Table]) -> None:
         if pages:
             batch = latest_per_fill_id(pa.concat_tables(pages))
             bounds = pc.min_max(batch["timestamp"].cast(pa.int64()))
-            stored = self.ch.query_file(
-                "fills/existing_versions.sql",
-                {
-                    "fills_table": self.table,
-                    "wallet": self.wallet,
-                    "lo_ms": bounds["min"].as_py(),
-                    "hi_ms": bounds["max"].as_py(),
-                },
-            )
+            lo_ms, hi_ms = bounds["min"].as_py(), bounds["max"].as_py()
+            stored = []
+            if self.newest_stored_ms is None or lo_ms <= self.newest_stored_ms:
+                stored = self.ch.query_file(
+                    "fills/existing_versions.sql",
+                    {"fills_table": self.table, "wallet": self.wallet, "lo_ms": lo_ms, "hi_ms": hi_ms},
+                )
             new, new_ids = only_new_versions(batch, stored)
             if new.num_rows:
                 self.ch.insert_arrow(self.table, with_ingested_at(new, int(time.time() * 1000)))
             self.rows_inserted += new.num_rows
             self.rows_skipped += batch.num_rows - new.num_rows
             self.ids_added += new_ids
-            newest = bounds["max"].as_py()
-            self.newest_ms = newest if self.newest_ms is None else max(self.newest_ms, newest)
-        if on_stored is not None:
-            on_stored()
+            self.newest_ms = hi_ms if self.newest_ms is None else max(self.newest_ms, hi_ms)
         # With the collector paused, reference cycles left by HTTP responses would pile up for the
         # whole task; a young-generation pass per batch frees them at a bounded, small cost.
         gc.collect(1)

@@ -10,6 +10,7 @@ from typing import Any
 from airflow.sdk import BaseOperator
 
 from clob_pipeline.config import DATA_API_CONN_ID, GAMMA_CONN_ID
+from clob_pipeline.fills.pagers import ForeignRowsError
 from clob_pipeline.hooks.polymarket import PolymarketDataApiHook, PolymarketGammaHook
 from clob_pipeline.proxy.resolve import Resolution, ResolutionError, resolve_address
 
@@ -48,15 +49,13 @@ class ResolveProxyWalletsOperator(BaseOperator):
         started = time.monotonic()
         gamma = PolymarketGammaHook(self.gamma_conn_id)
         data_api = PolymarketDataApiHook(self.data_api_conn_id)
-
-        def has_trades(address: str) -> bool:
-            return bool(data_api.get_json("/trades", {"user": address, "limit": 1, "takerOnly": "false", "start": 1}))
+        has_trades = data_api.has_trades  # Data API v2, one row of all history
 
         def resolve(address: str) -> list[Resolution] | ResolutionError:
             try:
                 return resolve_address(address, gamma.get_public_profile, has_trades)
-            except ResolutionError as err:
-                return err
+            except (ResolutionError, ForeignRowsError) as err:  # the API answered for another wallet: this one fails
+                return ResolutionError(str(err))
 
         workers = max(1, min(len(self.wallets), data_api.max_in_flight))
         try:

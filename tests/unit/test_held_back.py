@@ -1,0 +1,41 @@
+"""Which held-back CLOB trade a load records for the next run (``WalletLoad._hold_after``, no I/O)."""
+
+from __future__ import annotations
+
+import pytest
+
+from clob_pipeline.fills.normalize import ClobFillNormalizer, DataApiFillNormalizer
+from clob_pipeline.operators.wallet_load import WalletLoad
+
+W = "0x" + "ab" * 20
+WINDOW = (1_700_000_000, 1_700_100_000)
+
+
+def load(normalizer, hold_before_ms: int) -> WalletLoad:
+    return WalletLoad(
+        ch=None, log=None, run_id="r", source="clob", fills_table="t", table_uuid="u", wallet=W, pager=None,
+        normalizer=normalizer, writer=None, checkpoint=None, stored=(0, None), window=WINDOW, batch_rows=1,
+        hold_before_ms=hold_before_ms,
+    )  # fmt: skip
+
+
+def clob(held_from_ms: int | None) -> ClobFillNormalizer:
+    normalizer = ClobFillNormalizer(W, W)
+    normalizer.held_from_ms = held_from_ms
+    return normalizer
+
+
+@pytest.mark.parametrize(
+    ("normalizer", "before_ms", "expected"),
+    [
+        (clob(None), 0, 0),  # nothing held
+        (clob(1_700_050_000_000), 0, 1_700_050_000_000),  # held now
+        (clob(None), 1_700_040_000_000, 0),  # re-read inside the window and settled: cleared
+        (clob(1_700_060_000_000), 1_700_040_000_000, 1_700_060_000_000),  # the older one settled, a newer one is held
+        (clob(None), 1_600_000_000_000, 1_600_000_000_000),  # outside this window: kept
+        (DataApiFillNormalizer(W, W), 1_700_040_000_000, 1_700_040_000_000),  # the Data API cannot clear a CLOB hold
+        (clob(1_700_060_000_000), 1_600_000_000_000, 1_600_000_000_000),  # the oldest of both
+    ],
+)
+def test_a_hold_is_kept_until_a_load_that_reads_the_same_trades_sees_it_settled(normalizer, before_ms, expected):
+    assert load(normalizer, before_ms)._hold_after() == expected

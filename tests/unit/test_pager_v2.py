@@ -1,0 +1,176 @@
+"""The Data API v2 pager against an in-memory /v2/trades that misbehaves (pure logic, no HTTP).
+
+Each test drives the pager to its end as the fetch loop does and compares what it handed over with
+the truth: exactly the window's fills, whole seconds only, each once; or a PagingError with only real
+fills handed over, after a bounded number of requests.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from typing import Any
+
+import pytest
+from v2_fake import FakeV2Api, walk
+
+from clob_pipeline.errors import is_retryable
+from clob_pipeline.fills.pagers import MAX_STALLS, DataApiV2Pager, ForeignRowsError, PagingError, UnexpectedResponseError
+
+W = "0x" + "ab" * 20
+OTHER = "0x" + "cd" * 20
+
+
+def fill(ts: int, n: int = 0, tx: str = "0xt") -> dict[str, Any]:
+    row = {"timestamp": ts, "transaction_hash": tx, "token_id": "1", "side": "BUY", "size": 1.0 + n, "price": 0.5}
+    return {"proxy_wallet": W, **row}
+
+
+def history(seconds: int = 60, per_second: int = 7, first: int = 1000) -> list[dict[str, Any]]:
+    """Several fills in every second, some identical, so every page boundary cuts a second."""
+    return [fill(first + s, n % 3) for s in range(seconds) for n in range(per_second)]
+
+
+def key(row: dict[str, Any]) -> tuple:
+    return tuple(sorted(row.items()))
+
+
+def counted(batches: list[list[dict[str, Any]]]) -> Counter:
+    return Counter(key(r) for batch in batches for r in batch)
+
+
+def truth(rows: list[dict[str, Any]], lo: int = 0, hi: int = 10**12) -> Counter:
+    return Counter(key(r) for r in rows if lo <= r["timestamp"] <= hi)
+
+
+def whole_seconds(batches: list[list[dict[str, Any]]], rows: list[dict[str, Any]]) -> bool:
+    """Every second handed over came in one batch, with all its rows."""
+    for batch in batches:
+        for second in {r["timestamp"] for r in batch}:
+            if Counter(key(r) for r in batch if r["timestamp"] == second) != truth(rows, second, second):
+                return False
+    return True
+
+
+def pager(upper: int = 2000, start: int = 1, page: int = 20) -> DataApiV2Pager:
+    return DataApiV2Pager(W, start_s=start, upper_s=upper, page_size=page)
+
+
+def test_the_walk_hands_over_exactly_the_window_in_whole_seconds():
+    rows = history()
+    api = FakeV2Api(rows)
+    batches = walk(pager(upper=1049, start=1010), api)
+    assert counted(batches) == truth(rows, 1010, 1049) and whole_seconds(batches, rows)
+    assert api.requests == math.ceil(sum(truth(rows, 1009, 1050).values()) / 20)  # one per page, no extra
+
+
+def test_requests_carry_the_documented_parameters():
+    p = DataApiV2Pager(W, start_s=1, upper_s=2000, page_size=5000)
+    first = p.next_request()
+    assert first.endpoint == "/v2/trades"
+    assert first.params == {"user": W, "taker_only": "false", "start": 1, "end": 2001, "limit": 1000}  # all history: start=1
+    p.feed({"data": [fill(1500), fill(1499)], "pagination": {"next_cursor": "c1", "has_more": True}})
+    assert p.next_request().params == {**first.params, "cursor": "c1"}  # the same filters on every page
+
+
+@pytest.mark.parametrize("empty", [1, MAX_STALLS])
+def test_empty_pages_with_has_more_are_not_the_end(empty):
+    rows = history()
+    api = FakeV2Api(rows, empty_pages=empty)
+    assert counted(walk(pager(), api)) == truth(rows)
+
+
+def test_empty_pages_that_never_end_fail_after_a_bounded_number_of_requests():
+    api = FakeV2Api(history(), empty_pages=10**6)
+    with pytest.raises(PagingError, match="did not move the walk forward"):
+        walk(pager(), api, max_requests=MAX_STALLS + 3)
+
+
+@pytest.mark.parametrize(("at", "times"), [(3, 1), (1, 4), (2, None)], ids=["once", "four-in-a-row", "every-cursor"])
+def test_a_rejected_cursor_resumes_from_the_last_whole_second(at, times):
+    rows = history()
+    api = FakeV2Api(rows, reject_cursor_at=at, reject_times=times)
+    batches = walk(pager(), api, max_requests=200)
+    assert counted(batches) == truth(rows) and whole_seconds(batches, rows)  # no gap, no phantom
+
+
+@pytest.mark.parametrize("nonce", [False, True], ids=["same-cursor", "fresh-cursor"])
+def test_an_ignored_cursor_on_many_seconds_is_read_exactly_through_windows(nonce):
+    rows = history(seconds=300, per_second=3)
+    api = FakeV2Api(rows, ignore_cursor=True, nonce=nonce)
+    batches = walk(pager(), api, max_requests=3 * len(rows) // 20)  # bounded: about one request per page
+    assert counted(batches) == truth(rows) and whole_seconds(batches, rows)
+
+
+def test_an_ignored_cursor_inside_a_second_larger_than_a_page_fails_loudly():
+    rows = history(seconds=5) + [fill(1500, n % 2) for n in range(50)]
+    api = FakeV2Api(rows, ignore_cursor=True)
+    p = pager()
+    handed: list = []
+    with pytest.raises(PagingError, match="more fills than one /v2/trades page"):
+        while (request := p.next_request()) is not None:
+            assert api.requests < 100
+            handed.append(p.feed(api.get(request.params)).rows)
+    assert not counted(handed) - truth(rows)  # only real fills, each at most once
+
+
+def test_rows_arriving_during_the_walk_are_never_taken_twice_and_the_next_walk_gets_the_rest():
+    rows = history()
+    api = FakeV2Api(rows, arrive=True, arrive_times=4)
+    first = counted(walk(pager(upper=1059), api))
+    final = Counter(key(r) for r in api.truth() if r["timestamp"] <= 1059)
+    assert not first - final  # nothing handed over twice, nothing that is not a fill
+    assert truth(rows) <= first  # every fill there at the start
+    assert any(r["timestamp"] < 1059 for r in api.truth()[len(rows):] if key(r) in first)  # older arrivals came
+    second = counted(walk(pager(upper=1059), FakeV2Api(api.truth())))
+    assert second == final  # a later walk reads the rest; identity is content + rank, so nothing doubles
+
+
+def test_a_row_of_another_wallet_fails_the_walk_and_is_never_handed_over():
+    rows = history()
+    api = FakeV2Api(rows, other=OTHER, foreign_from=2)
+    p = pager()
+    handed: list = []
+    with pytest.raises(ForeignRowsError, match=f"{OTHER} x") as err:
+        while (request := p.next_request()) is not None:
+            handed.append(p.feed(api.get(request.params)).rows)
+    assert not is_retryable(err.value) and handed and not counted(handed) - truth(rows)
+
+
+def test_an_oldest_first_walk_is_followed_too():
+    rows = history()
+    api = FakeV2Api(rows, oldest_first=True)
+    p = pager()
+    batches = walk(p, api)
+    assert counted(batches) == truth(rows) and whole_seconds(batches, rows)
+
+
+def test_rows_outside_the_requested_window_fail_loudly():
+    rows = history()
+    api = FakeV2Api(rows, ignore_end=True)
+    with pytest.raises(PagingError, match="outside the requested"):
+        walk(pager(upper=1030), api)
+
+
+def test_has_more_without_a_cursor_is_not_the_end():
+    rows = history()
+    api = FakeV2Api(rows, no_cursor_at=3)
+    assert counted(walk(pager(), api)) == truth(rows)
+
+
+def test_the_resume_point_only_moves_past_handed_over_seconds():
+    rows = history(seconds=30)
+    p, api = pager(), FakeV2Api(rows)
+    handed: list[int] = []
+    while (request := p.next_request()) is not None:
+        fed = p.feed(api.get(request.params))
+        handed += [r["timestamp"] for r in fed.rows]
+        assert all(ts > fed.resume for ts in handed)
+        resumed = counted(walk(pager(upper=fed.resume), FakeV2Api(rows)))  # a retry from the checkpoint
+        assert resumed == truth(rows, 1, fed.resume)
+
+
+def test_a_body_that_is_not_the_envelope_is_retried_and_stores_nothing():
+    with pytest.raises(UnexpectedResponseError, match="nothing from it is stored") as err:
+        pager().feed([fill(1000)])
+    assert is_retryable(err.value)
