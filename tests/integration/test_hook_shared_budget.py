@@ -9,6 +9,13 @@ from clob_pipeline.hooks.polymarket import PolymarketDataApiHook, PolymarketGamm
 from clob_pipeline.hooks.throttle import FileSlotStore, MemorySlotStore
 
 
+def _paused(store: FileSlotStore) -> bool:
+    """Whether the shared state holds a pause that is still running (waiting on the emulator's
+    fault counter raced the victim's write of the pause on a loaded machine)."""
+    with store.locked() as state:
+        return bool(state.get("pause")) and state["pause"][1] > time.time()
+
+
 def test_a_429_pauses_the_other_hooks_sharing_the_budget(emulator_factory, tmp_path):
     emu = emulator_factory(wallets=1, fills_per_wallet=5, rate_scale=0, extra={"rate_limit_dir": str(tmp_path)})
     wallet = emu.dataset.wallets[0]
@@ -16,7 +23,10 @@ def test_a_429_pauses_the_other_hooks_sharing_the_budget(emulator_factory, tmp_p
     victim, bystander = PolymarketDataApiHook(), PolymarketDataApiHook()  # as two tasks would have
     thread = threading.Thread(target=victim.get_json, args=("/trades", {"user": wallet}))
     thread.start()
-    while not emu.stats().get("fault:status"):  # the victim has its 429
+    budget = bystander._limiter("/trades").store  # the state file both hooks share
+    deadline = time.monotonic() + 30
+    while not _paused(budget):  # the victim has its 429 and has paused the shared budget
+        assert time.monotonic() < deadline, "the victim never paused the shared budget"
         time.sleep(0.01)
     bystander.get_json("/trades", {"user": wallet})
     thread.join()

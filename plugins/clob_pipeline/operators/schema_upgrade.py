@@ -85,6 +85,7 @@ def rekey_old_clob_rows(ch: ClickHouseHook, table: str) -> int:
                 "last_fill_ms": newest_ms,
                 "fills_total": fills_total,
                 "run_id": "schema-upgrade",
+                "hold_from_ms": 0,  # tables of this layout predate held-back CLOB trades
             },
         )
     return len(rows)
