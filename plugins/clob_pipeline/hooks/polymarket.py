@@ -236,6 +236,10 @@ class PolymarketHook(HttpHook):
             self._local = threading.local()
 
     # --- requests ----------------------------------------------------------------------------
+    def _request(self, endpoint: str, url: str, params: dict[str, Any]) -> requests.Request:
+        """One attempt's request: a GET with query parameters (the JSON-RPC hook POSTs a body instead)."""
+        return requests.Request("GET", url, params=params)
+
     def get_json(self, endpoint: str, params: dict[str, Any], *, allow_404: bool = False) -> Any:
         """GET ``endpoint`` and decode JSON, retrying 429 (Retry-After), 5xx, timeouts and bad JSON.
 
@@ -251,7 +255,7 @@ class PolymarketHook(HttpHook):
         for attempt in range(1, settings["max_attempts"] + 1):
             ticket = limiter.acquire()
             self._count(requests=1, throttled_s=ticket.waited_s)
-            prepared = session.prepare_request(requests.Request("GET", url, params=params))
+            prepared = session.prepare_request(self._request(endpoint, url, params))
             delay = backoff_delay(attempt, settings["backoff_base_s"], settings["backoff_cap_s"])
             paused = False
             try:
