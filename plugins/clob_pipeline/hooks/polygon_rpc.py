@@ -150,7 +150,8 @@ class PolygonRpcHook(PolymarketHook):
             try:
                 body = self.get_json(method, params)  # type: ignore[arg-type]
             except PolymarketApiError as err:
-                raise PolymarketApiError(redact(str(err), self.url_from_endpoint("")), err.status) from None
+                text = redact(str(err), self.url_from_endpoint("")).replace(f"GET {method}", f"POST {method}", 1)
+                raise PolymarketApiError(text, err.status) from None
             sent = getattr(self._local, "rpc_id", None)
             if not isinstance(body, dict) or ("result" not in body and "error" not in body) or body.get("id") != sent:
                 raise UnexpectedResponseError(

@@ -1,0 +1,72 @@
+"""Test helpers for the chain source: the polygon_rpc connection and the chain's truth (no fixtures:
+tests/conftest.py is shared; these are plain functions)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from decimal import Decimal
+from typing import Any
+
+from conftest import ch_rows
+
+Q6 = Decimal("0.000001")
+
+
+def point_polygon_rpc(monkeypatch: Any, emulator: Any, **extra: Any) -> str:
+    """Aim the polygon_rpc connection at the emulator's JSON-RPC path; returns the URL."""
+    url = f"{emulator.url}/rpc"
+    monkeypatch.setenv("AIRFLOW_CONN_POLYGON_RPC", json.dumps({"conn_type": "http", "host": url, "extra": extra}))
+    return url
+
+
+def set_chain(emulator: Any, **settings: Any) -> dict:
+    """Replace the emulator's chain settings (``{}`` = all off)."""
+    return emulator.post("/__emulator/chain", settings)
+
+
+def micro(value: int) -> Decimal:
+    return (Decimal(value) / 1_000_000).quantize(Q6)
+
+
+def chain_truth(emulator: Any, wallets: list[str], start_s: int = 0) -> Counter:
+    """The wallets' fills as the emulated chain holds them, in the fills table's terms."""
+    return Counter(
+        (f.wallet, f"{f.tx}:{f.log_index}", f.tx, f.token, f.side, micro(f.size), micro(f.usdc * 1_000_000 // f.size), f.ts)
+        for w in wallets
+        for f in emulator.server.chain.wallet_fills(w)
+        if f.ts >= start_s
+    )
+
+
+def stored_chain_fills(table: str = "clob_fills_v2") -> Counter:
+    rows = ch_rows(
+        "SELECT proxy_wallet, fill_id, transaction_hash, asset, side, size, price, toUnixTimestamp(timestamp) "
+        "FROM {db:Identifier}.{t:Identifier} FINAL WHERE source = 'chain'",
+        {"t": table},
+    )
+    return Counter(tuple(r) for r in rows)
+
+
+def witness_truth(emulator: Any, wallets: list[str], start_s: int = 0) -> Counter:
+    """The chain truth in the witness table's terms (with the fee)."""
+    return Counter(
+        (f.wallet, f.tx, f.log_index, f.block, f.ts, f.token, f.side, micro(f.size), micro(f.usdc), micro(f.fee), f.role)
+        for w in wallets
+        for f in emulator.server.chain.wallet_fills(w)
+        if f.ts >= start_s
+    )
+
+
+def stored_witness() -> Counter:
+    rows = ch_rows(
+        "SELECT wallet, tx_hash, log_index, block_number, toUnixTimestamp(timestamp), token_id, side, size, usdc, fee, role "
+        "FROM {db:Identifier}.clob_chain_fills FINAL"
+    )
+    return Counter(tuple(r) for r in rows)
+
+
+def witness_raw_and_final() -> tuple[int, int]:
+    raw = ch_rows("SELECT count() FROM {db:Identifier}.clob_chain_fills")[0][0]
+    final = ch_rows("SELECT count() FROM {db:Identifier}.clob_chain_fills FINAL")[0][0]
+    return raw, final
