@@ -20,6 +20,7 @@ SCHEMA_FILES = (
     "schema/state_tables.sql",
     "schema/promotion_tables.sql",
     "schema/health_tables.sql",
+    "schema/chain_tables.sql",
 )
 
 
@@ -30,7 +31,8 @@ def source_param() -> Param:
         type="string",
         enum=list(SOURCES),
         title="Source",
-        description="data_api (public, any wallet) or clob (needs the polymarket_clob L2 key; the key owner's trades only).",
+        description="data_api (public, any wallet), clob (needs the polymarket_clob L2 key; the key owner's trades only) "
+        "or chain (needs polygon_rpc: OrderFilled logs read from Polygon, no Polymarket API).",
     )
 
 

@@ -16,7 +16,7 @@ from clob_pipeline.errors import NotRetryableError
 WALLET_PATTERN = r"^0x[0-9a-fA-F]{40}$"
 _WALLET_RE = re.compile(WALLET_PATTERN)
 LOOKBACK_DAYS: dict[str, int | None] = {"30d": 30, "90d": 90, "all": None}
-SOURCES = ("data_api", "clob")
+SOURCES = ("data_api", "clob", "chain")
 FULL_HISTORY_START_S = 1  # Data API: start=1 means the full history of a user
 
 

@@ -12,9 +12,12 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException, Airfl
 
 from clob_pipeline.config import CLICKHOUSE_CONN_ID, CLOB_CONN_ID, DATA_API_CONN_ID, STAGING_FILLS_TABLE, batch_rows
 from clob_pipeline.errors import NotRetryableError, is_retryable
+from clob_pipeline.fills.chain_pager import ChainFillNormalizer, ChainWitnessPager
 from clob_pipeline.fills.normalize import ClobFillNormalizer, DataApiFillNormalizer
 from clob_pipeline.fills.pagers import ClobPager, DataApiPager
 from clob_pipeline.fills.params import normalize_wallet, validate_source
+from clob_pipeline.fills.source_rule import refuse_mixed_sources
+from clob_pipeline.hooks.chain_source import ChainSourceHook
 from clob_pipeline.hooks.clickhouse import ClickHouseHook
 from clob_pipeline.hooks.polymarket import PolymarketClobHook, PolymarketDataApiHook, PolymarketHook
 from clob_pipeline.operators.wallet_load import WalletLoad
@@ -25,9 +28,10 @@ class PermanentWalletFailuresError(NotRetryableError, AirflowException):
 
 
 # Per source: the API hook, the pager and the normaliser. The loader's loop is the same for both.
-SOURCES: dict[str, tuple[type[PolymarketHook], type[DataApiPager] | type[ClobPager], Any]] = {
+SOURCES: dict[str, tuple[Any, Any, Any]] = {
     "data_api": (PolymarketDataApiHook, DataApiPager, DataApiFillNormalizer),
     "clob": (PolymarketClobHook, ClobPager, ClobFillNormalizer),
+    "chain": (ChainSourceHook, ChainWitnessPager, ChainFillNormalizer),  # polygon_rpc via the witness table
 }
 
 
@@ -182,6 +186,7 @@ class PolymarketFillsToClickHouseOperator(BaseOperator):
         from clob_pipeline.operators.fill_writer import FillBatchWriter  # pyarrow: run time only
 
         table_uuid = self._table_uuid(ch, fills_table)
+        refuse_mixed_sources(ch, fills_table, source, [w for w, _ in targets])  # chain vs API: never both
         checkpoints, stats_before = self._read_state(ch, run_id, source, fills_table, [w for w, _ in targets])
         _, pager_class, normalizer_class = SOURCES[source]
         end_s = int(self.end_s)
@@ -228,7 +233,7 @@ class PolymarketFillsToClickHouseOperator(BaseOperator):
     def _api_hook(self, source: str) -> PolymarketHook:
         """One API hook (one session, one rate limiter) for every wallet of the task."""
         hook_class = SOURCES[source][0]
-        return hook_class(self.data_api_conn_id if source == "data_api" else self.clob_conn_id)
+        return hook_class({"data_api": self.data_api_conn_id, "clob": self.clob_conn_id}.get(source))
 
     @staticmethod
     def _table_uuid(ch: ClickHouseHook, fills_table: str) -> str:
