@@ -37,6 +37,7 @@ from airflow.sdk import Param, chain, dag
 from clob_pipeline.config import CLICKHOUSE_POOL, STAGING_FILLS_TABLE, STAGING_PROXY_TABLE
 from clob_pipeline.dag_defaults import DAG_ARGS
 from clob_pipeline.dag_parts import ensure_schema_task
+from clob_pipeline.operators.chain_reconcile import promotion_reconciliation_check
 from clob_pipeline.operators.clickhouse_check import ClickHouseCheckOperator
 from clob_pipeline.promotion import tasks as swap_tasks
 from clob_pipeline.promotion.checks import PROMOTION_CHECKS
@@ -57,6 +58,8 @@ from clob_pipeline.promotion.checks import PROMOTION_CHECKS
             "2020-01-01", type="string", format="date", title="Oldest allowed fill date", description="YYYY-MM-DD (UTC)."
         ),
         "max_future_skew_minutes": Param(5, type="integer", minimum=0, maximum=1440, title="Allowed clock skew (minutes)"),
+        "reconcile_days": Param(7, type="integer", minimum=1, maximum=3650, title="Days reconciled against the chain"),
+        "reconcile_tolerance": Param(0, type="integer", minimum=0, title="Fills a wallet may be off the chain"),
     },
 )
 def clob_promotion() -> None:
@@ -80,7 +83,7 @@ def clob_promotion() -> None:
             pool=CLICKHOUSE_POOL,
         )
         for spec in PROMOTION_CHECKS
-    ]
+    ] + [promotion_reconciliation_check(CLICKHOUSE_POOL)]  # staging against the chain (skipped without polygon_rpc)
     plan = swap_tasks.plan_task("promote")
     swap = swap_tasks.swap_task("promote", plan)
     verify = swap_tasks.verify_task(plan)

@@ -24,7 +24,8 @@ pays a fee of 0.5 % of its collateral (kept in the witness; not served by the Da
   ``eth_getLogs`` is refused as too large, whatever its span), ``empty_answers`` (no ``result``);
 - reconciliation faults, per wallet (address or index as a string) and count: ``api_omits`` (the
   chain has fills the Data API never served), ``api_resizes`` (the chain's size is one share more
-  than the served one), ``api_merges`` (a served row is two fills of one order on chain).
+  than the served one), ``api_merges`` (a served row is two fills of one order on chain),
+  ``api_omits_below_min`` (chain-only fills of 0.005 shares: below the Data API v2 minimum size).
 
 Set faults before the first request: chain-only fills add blocks and renumber the blocks after them.
 ``Chain.wallet_fills(wallet)`` is the chain's truth; ``Chain.faults_applied`` names the transactions.
@@ -84,6 +85,7 @@ class ChainSettings:
     api_omits: dict[str, int] = field(default_factory=dict)
     api_resizes: dict[str, int] = field(default_factory=dict)
     api_merges: dict[str, int] = field(default_factory=dict)
+    api_omits_below_min: dict[str, int] = field(default_factory=dict)  # chain-only fills of 0.005 shares
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -133,7 +135,7 @@ class Chain:
         self._lock = threading.Lock()
         self._version: tuple | None = None
         self._hits: deque[float] = deque()
-        self.faults_applied: dict[str, dict[str, list[str]]] = {}
+        self._applied: dict[str, dict[str, list[str]]] = {}
         self._fills: dict[str, list[ChainFill]] = {}
         self._extra: list[int] = []  # odd-offset seconds that hold fills (their own blocks)
         self._logs: list[tuple[int, int, dict]] = []  # (block, log index, log), every log, sorted
@@ -156,7 +158,8 @@ class Chain:
             return
         s = self.settings
         fills: dict[str, list[ChainFill]] = {}
-        applied: dict[str, dict[str, list[str]]] = defaultdict(lambda: {"omitted": [], "resized": [], "merged": []})
+        kinds = ("omitted", "resized", "merged", "below_min")
+        applied: dict[str, dict[str, list[str]]] = defaultdict(lambda: {k: [] for k in kinds})
         for wallet in self.dataset.wallets:
             base: list[ChainFill] = []
             for i, f in enumerate(reversed(self.dataset.visible_fills(wallet))):  # oldest first: stable order
@@ -186,13 +189,15 @@ class Chain:
                     f._replace(size=f.size - part, usdc=f.usdc - usdc, fee=f.fee - f.fee // 2),
                 ]
                 applied[wallet]["merged"].append(f.tx)
-        for key, count in s.api_omits.items():
-            wallet, rng = self._wallet(key), random.Random(f"omit:{s.seed}:{key}")
+        omits = [(key, count, False) for key, count in s.api_omits.items()]
+        for key, count, tiny in omits + [(key, count, True) for key, count in s.api_omits_below_min.items()]:
+            wallet, rng = self._wallet(key), random.Random(f"omit:{s.seed}:{key}:{tiny}")
             for k in range(count):
                 ref = fills[wallet][rng.randrange(len(fills[wallet]))]
                 market = self.dataset.markets[rng.randrange(len(self.dataset.markets))]
-                size, price = rng.randrange(1, 50_000) * 10_000, rng.randrange(10, 990) * 1_000
-                tx = _hash("omitted", wallet, k, s.seed)
+                size = 5_000 if tiny else rng.randrange(1, 50_000) * 10_000  # tiny: below v2's 0.01-share minimum
+                price = rng.randrange(10, 990) * 1_000
+                tx = _hash("omitted", wallet, k, s.seed, tiny)
                 role = rng.choice(("maker", "taker"))
                 usdc = size * price // MICRO
                 omitted = ChainFill(
@@ -200,10 +205,10 @@ class Chain:
                     usdc // 200 if role == "taker" else 0, role, _hash("order", wallet, tx),
                 )  # fmt: skip
                 fills[wallet].append(omitted)
-                applied[wallet]["omitted"].append(tx)
+                applied[wallet]["below_min" if tiny else "omitted"].append(tx)
         self._extra = sorted({f.ts for fs in fills.values() for f in fs if (f.ts - GENESIS_S) % 2})
         self._assign_logs(fills)
-        self.faults_applied = {w: dict(v) for w, v in applied.items()}
+        self._applied = {w: dict(v) for w, v in applied.items()}
         self._version = version
 
     def _assign_logs(self, fills: dict[str, list[ChainFill]]) -> None:
@@ -320,6 +325,13 @@ class Chain:
         }
 
     # --- truth ---------------------------------------------------------------------------------
+    @property
+    def faults_applied(self) -> dict[str, dict[str, list[str]]]:
+        """Per wallet, the transactions each reconciliation fault touched (omitted, resized, merged, below_min)."""
+        with self._lock:
+            self._build()
+            return self._applied
+
     def wallet_fills(self, wallet: str) -> list[ChainFill]:
         """The wallet's fills as the chain holds them, oldest first (with block and log index)."""
         with self._lock:
@@ -528,7 +540,7 @@ def describe(handler: _Handler) -> None:
             "head": chain.head(),
             "finalized": chain.finalized(),
             "cutover_block": chain.block_of(CUTOVER_S),
-            "faults_applied": chain.faults_applied,
+            "faults_applied": chain._applied,
         }
     handler._send(200, body)
 

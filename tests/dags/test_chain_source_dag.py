@@ -13,6 +13,7 @@ from chain_env import (
     chain_truth,
     point_polygon_rpc,
     set_chain,
+    stop_merges,
     stored_chain_fills,
     stored_witness,
     witness_raw_and_final,
@@ -22,10 +23,6 @@ from conftest import ANCHOR_S, ch_rows
 from fills_truth import physical_and_final_counts
 from seeding import seed_mapping
 
-from clob_pipeline.dag_parts import SCHEMA_FILES
-from clob_pipeline.hooks.clickhouse import ClickHouseHook
-
-TABLES = {"fills_table": "clob_fills_v2", "proxy_table": "pm_user_proxy_wallets_v2"}
 # Eras start 210 days before the data set's anchor, so "all history" is ~14 M emulated blocks, not 64 M.
 NARROW_ERAS = {
     "eras": [
@@ -40,16 +37,7 @@ RPC_EXTRA = {"chain_config": NARROW_ERAS, "logs_initial_span": 200_000, "logs_ma
 
 @pytest.fixture()
 def merges_stopped(database):
-    """Staging and the witness exist with merges disabled for good, so raw counts show every row written."""
-    with ClickHouseHook() as ch:
-        for name in SCHEMA_FILES:
-            ch.run_sql_file(name, TABLES)
-        for table in ("clob_fills_v2", "clob_chain_fills"):
-            ch.run_statements(
-                f"SYSTEM STOP MERGES {{db:Identifier}}.{table};\n"
-                f"ALTER TABLE {{db:Identifier}}.{table} MODIFY SETTING max_bytes_to_merge_at_max_space_in_pool = 1, "
-                "max_bytes_to_merge_at_min_space_in_pool = 1"
-            )
+    stop_merges("clob_fills_v2", "clob_chain_fills")
     return database
 
 

@@ -65,3 +65,36 @@ CREATE TABLE IF NOT EXISTS {db:Identifier}.clob_chain_tokens
 )
 ENGINE = ReplacingMergeTree(resolved_at)
 ORDER BY token_id;
+
+-- Reconciliation history: per run, wallet and day, a fills table's rows against the witness, matched on
+-- (transaction hash, token, side) with summed sizes and collateral (one API row may merge several logs).
+-- Groups: matched (sizes equal, collateral within the epsilon), mismatched (both sides, other amounts),
+-- API-only, chain-only, and chain-only below the Data API v2 minimum size when the wallet's rows are v2's.
+CREATE TABLE IF NOT EXISTS {db:Identifier}.clob_reconciliation
+(
+    run_id             String,
+    reconciled_at      DateTime64(3, 'UTC'),
+    fills_table        String,
+    wallet             String,
+    day                Date,
+    api_rows           UInt64,
+    chain_fills        UInt64,
+    matched            UInt64,
+    mismatched         UInt64,
+    api_only_rows      UInt64,
+    chain_only_fills   UInt64,
+    not_served_by_v2   UInt64,
+    api_size           Decimal(38, 6),
+    chain_size         Decimal(38, 6),
+    size_delta         Decimal(38, 6),
+    api_usdc           Decimal(38, 6),
+    chain_usdc         Decimal(38, 6),
+    usdc_delta         Decimal(38, 6),
+    api_only_tx        Array(String),
+    chain_only_tx      Array(String),
+    mismatched_tx      Array(String),
+    not_served_tx      Array(String)
+)
+ENGINE = MergeTree
+PARTITION BY toYYYYMM(reconciled_at)
+ORDER BY (run_id, wallet, day);

@@ -122,6 +122,10 @@ def scan_wallet(
         if current is not None and request.from_block != current[1] + 1:
             flush()  # the next gap: record this range first
             current = None
+        if not request.params[0]["address"]:  # no configured exchange existed in these blocks: nothing to ask
+            planner.done(request)
+            current = (current[0] if current is not None else record_lo[request.from_block], request.to_block)
+            continue
         body = rpc.call_raw("eth_getLogs", request.params)
         error = body.get("error")
         if error is not None:

@@ -204,7 +204,7 @@ class ChainSourceHook:
     def get_json(self, endpoint: str, params: dict[str, Any]) -> Any:
         if endpoint == "chain/scan":
             result = self.scan(params["wallet"], int(params["start_s"]))
-            return {"finalized_s": self._prepared()[0][1], "fills": result.fills, "stored": result.stored}
+            return {"finalized_s": self.finalized_point()[1], "fills": result.fills, "stored": result.stored}
         if endpoint == "chain/fills":
             return self.fills_page(params["wallet"], int(params["start_s"]), int(params["upper_s"]), int(params["limit"]))
         raise ValueError(f"the chain source has no endpoint {endpoint!r}")
@@ -242,6 +242,11 @@ class ChainSourceHook:
                 self._finalized, self._clock, self._witness = finalized, clock, witness
         assert self._finalized is not None and self._clock is not None
         return self._finalized, self._clock, self._witness
+
+    def finalized_point(self) -> tuple[int, int]:
+        """(block, timestamp) this hook reads up to: fixed when it first touches the chain."""
+        finalized = self._prepared()[0]
+        return finalized[0], finalized[1]
 
     def addresses_for(self, lo: int, hi: int) -> list[str]:
         """The exchanges of every era whose blocks overlap ``lo..hi``."""
