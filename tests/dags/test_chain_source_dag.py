@@ -20,7 +20,7 @@ from chain_env import (
     witness_truth,
 )
 from conftest import ANCHOR_S, ch_rows
-from fills_truth import physical_and_final_counts
+from fills_truth import expected_fills, physical_and_final_counts, stored_fills
 from seeding import seed_mapping
 
 # Eras start 210 days before the data set's anchor, so "all history" is ~14 M emulated blocks, not 64 M.
@@ -177,3 +177,42 @@ def test_chain_and_api_fills_of_one_wallet_never_share_a_table(merges_stopped, c
     assert f"{wallets[1]} has chain fills" in out.out + out.err
     by_source = ch_rows("SELECT proxy_wallet, groupUniqArray(source) FROM {db:Identifier}.clob_fills_v2 GROUP BY proxy_wallet")
     assert dict(by_source) == {wallets[0]: ["data_api"], wallets[1]: ["chain"]}  # one family per wallet
+
+
+def test_no_sequence_of_sources_stores_a_trade_twice_in_production(merges_stopped, chain_emulator, run_dag):
+    """API load, promotion, chain incremental (refused), chain backfill into the emptied staging, promotion,
+    API incremental (refused), chain incremental: after every step each wallet of every fills table holds one
+    family, and each family's rows are exactly its source's truth."""
+    emu = chain_emulator(fills_per_wallet=40)
+    wallets = emu.dataset.wallets
+    seed_mapping(emu)
+    promote = {"min_wallets": 1, "min_proxy_mappings": 0, "reconcile_days": 400}
+    api_truth = expected_fills(emu, wallets)
+
+    def invariant(table: str, family: str) -> None:
+        both = ch_rows(
+            "SELECT count() FROM (SELECT proxy_wallet FROM {db:Identifier}.{t:Identifier} GROUP BY proxy_wallet "
+            "HAVING countIf(source = 'chain') > 0 AND countIf(source != 'chain') > 0)",
+            {"t": table},
+        )[0][0]
+        assert both == 0
+        if family == "chain":
+            assert stored_chain_fills(table) == chain_truth(emu, wallets)
+        else:
+            assert stored_fills(table) == api_truth
+        raw = ch_rows("SELECT count() FROM {db:Identifier}.{t:Identifier}", {"t": table})[0][0]
+        assert raw == ch_rows("SELECT count() FROM {db:Identifier}.{t:Identifier} FINAL", {"t": table})[0][0]
+
+    steps = [
+        ("clob_backfill", {"lookback": "all", "source": "data_api"}, DagRunState.SUCCESS, ("clob_fills_v2", "api")),
+        ("clob_promotion", promote, DagRunState.SUCCESS, ("clob_fills", "api")),
+        ("clob_incremental", {"source": "chain"}, DagRunState.FAILED, ("clob_fills", "api")),  # refused
+        ("clob_backfill", {"lookback": "all", "source": "chain"}, DagRunState.SUCCESS, ("clob_fills_v2", "chain")),
+        ("clob_promotion", promote, DagRunState.SUCCESS, ("clob_fills", "chain")),
+        ("clob_incremental", {"source": "data_api"}, DagRunState.FAILED, ("clob_fills", "chain")),  # refused
+        ("clob_incremental", {"source": "chain"}, DagRunState.SUCCESS, ("clob_fills", "chain")),
+    ]
+    for dag_id, conf, state, (table, family) in steps:
+        assert run_dag(dag_id, conf).state == state, (dag_id, conf)
+        invariant(table, family)
+    invariant("clob_fills_old", "api")  # the previous production, kept for rollback, is still one family
