@@ -58,14 +58,6 @@ class ScanResult(NamedTuple):
         )
 
 
-def wanted_blocks(clock: BlockClock, start_s: int, finalized: tuple[int, int], earliest: int) -> tuple[int, int] | None:
-    """Blocks from the first at or after ``start_s`` up to the finalized one (None: nothing final yet)."""
-    block, block_ts = finalized
-    if start_s > block_ts:
-        return None
-    return clock.first_at_or_after(max(start_s, 0), earliest, block), block
-
-
 def _check_answer(request: LogsRequest, fills: list[ChainFill], wallet: str) -> None:
     asked = set(request.params[0]["address"])
     seen: set[tuple[str, int]] = set()

@@ -28,7 +28,7 @@ from typing import Any
 
 from clob_pipeline.chain.blocks import BlockClock
 from clob_pipeline.chain.decode import ChainFill
-from clob_pipeline.chain.scan import ScanResult, scan_wallet, wanted_blocks
+from clob_pipeline.chain.scan import ScanResult, scan_wallet
 from clob_pipeline.config import CLICKHOUSE_CONN_ID, GAMMA_CONN_ID
 from clob_pipeline.errors import NotRetryableError
 from clob_pipeline.hooks.clickhouse import ClickHouseHook
@@ -174,8 +174,9 @@ class ChainSourceHook:
         self._witness: ClickHouseWitness | None = None
         self._clock: BlockClock | None = None
         self._finalized: tuple[int, int, str] | None = None
-        self._era_blocks: list[tuple[int, int, list[str]]] = []
         self._lock = threading.Lock()  # one preparation, one token lookup at a time
+        self._search_lock = threading.Lock()
+        self._windows: dict[int, tuple[int, int, list[tuple[int, int, list[str]]]] | None] = {}
         self.scans: dict[str, ScanResult] = {}
         self.log = self.rpc.log
 
@@ -217,27 +218,17 @@ class ChainSourceHook:
         return self._ch
 
     def _prepared(self) -> tuple[tuple[int, int, str], BlockClock, ClickHouseWitness]:
-        """Chain id checked, the finalized block fixed for this hook's life, block cache loaded, eras in blocks."""
+        """Chain id checked, the finalized block fixed for this hook's life, block cache loaded."""
         with self._lock:
             if self._witness is None:
                 self.rpc.check_chain()
-                config = self.rpc.chain_config
-                witness = ClickHouseWitness(self.ch, config.key, self.run_id)
+                witness = ClickHouseWitness(self.ch, self.rpc.chain_config.key, self.run_id)
                 clock = BlockClock(self.rpc.block_timestamp, witness.block_points())
                 finalized = self.rpc.finalized()
                 clock.add(finalized[0], finalized[1])
-                self._era_blocks = [
-                    (
-                        clock.first_at_or_after(era.first_s, 0, finalized[0]),
-                        clock.last_at_or_before(era.last_s, 0, finalized[0]) if era.last_s is not None else finalized[0],
-                        list(era.exchanges),
-                    )
-                    for era in config.eras
-                ]
                 self.log.info(
-                    "chain: %s, finalized block %d at %s (%s); eras %s",
-                    self.rpc.safe_url, finalized[0], time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(finalized[1])),
-                    finalized[2], ", ".join(f"{e.name} {lo}..{hi}" for e, (lo, hi, _) in zip(config.eras, self._era_blocks)),
+                    "chain: %s, finalized block %d at %s (%s)",
+                    self.rpc.safe_url, finalized[0], time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(finalized[1])), finalized[2],
                 )  # fmt: skip
                 self._finalized, self._clock, self._witness = finalized, clock, witness
         assert self._finalized is not None and self._clock is not None
@@ -248,22 +239,50 @@ class ChainSourceHook:
         finalized = self._prepared()[0]
         return finalized[0], finalized[1]
 
-    def addresses_for(self, lo: int, hi: int) -> list[str]:
-        """The exchanges of every era whose blocks overlap ``lo..hi``."""
-        return sorted({a for e_lo, e_hi, addresses in self._era_blocks if e_lo <= hi and e_hi >= lo for a in addresses})
+    def _window(self, start_s: int) -> tuple[int, int, list[tuple[int, int, list[str]]]] | None:
+        """(first block, finalized block, eras as (first block, last block, exchanges)) of a scan from
+        ``start_s``; None when nothing from there is final. Only era bounds inside the window are searched
+        (a 90-day window after the V1 era needs none), and wallets with one window share its searches."""
+        with self._search_lock:
+            if start_s in self._windows:
+                return self._windows[start_s]
+            (final_block, final_ts, _), clock, _ = self._prepared()
+            eras = self.rpc.chain_config.eras
+            lo_s = max(start_s, min(era.first_s for era in eras))
+            window: tuple[int, int, list[tuple[int, int, list[str]]]] | None = None
+            if lo_s <= final_ts:
+                lo_block = clock.first_at_or_after(lo_s, 0, final_block)
+                bounds = []
+                for era in eras:
+                    if (era.last_s is not None and era.last_s < lo_s) or era.first_s > final_ts:
+                        continue  # no block of this window is of that era
+                    e_lo = lo_block if era.first_s <= lo_s else clock.first_at_or_after(era.first_s, lo_block, final_block)
+                    ends_later = era.last_s is None or era.last_s >= final_ts
+                    e_hi = final_block if ends_later else clock.last_at_or_before(era.last_s, lo_block, final_block)  # type: ignore[arg-type]
+                    bounds.append((e_lo, e_hi, list(era.exchanges)))
+                window = (lo_block, final_block, bounds)
+                self.log.info(
+                    "chain window from %s: blocks %d..%d; eras %s", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(lo_s)),
+                    lo_block, final_block, ", ".join(f"{lo}..{hi} {len(a)} exchanges" for lo, hi, a in bounds),
+                )  # fmt: skip
+            self._windows[start_s] = window
+            return window
 
     def scan(self, wallet: str, start_s: int) -> ScanResult:
         """Scan the wallet's unscanned finalized blocks from the first at or after ``start_s``."""
-        finalized, clock, witness = self._prepared()
-        earliest = min((lo for lo, _, _ in self._era_blocks), default=0)
-        first_s = min(era.first_s for era in self.rpc.chain_config.eras)
-        want = wanted_blocks(clock, start_s, finalized[:2], earliest) if start_s > first_s else (earliest, finalized[0])
+        _, clock, witness = self._prepared()
+        window = self._window(start_s)
         settings = self.rpc.chain_settings
-        if want is None:
+        if window is None:
             result = ScanResult(wallet, [], 0, 0, 0, 0, 0.0)
         else:
+            lo, hi, eras = window
+
+            def addresses_for(a: int, b: int) -> list[str]:  # the exchanges of every era overlapping a..b
+                return sorted({x for e_lo, e_hi, xs in eras if e_lo <= b and e_hi >= a for x in xs})
+
             result = scan_wallet(
-                self.rpc, witness, clock, settings["config"], self.addresses_for, wallet, want,
+                self.rpc, witness, clock, settings["config"], addresses_for, wallet, (lo, hi),
                 settings["initial_span"], settings["max_span"], self.log,
             )  # fmt: skip
         self.log.info("chain scan %s", result.describe())
