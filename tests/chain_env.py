@@ -8,14 +8,27 @@ from collections import Counter
 from decimal import Decimal
 from typing import Any
 
-from conftest import ch_rows
+from conftest import ANCHOR_S, ch_rows
 
 Q6 = Decimal("0.000001")
+# Both eras open from 210 days before the data set's anchor to the end: "all history" is ~14 M emulated blocks
+# (not 64 M), and one block search (the window's start) is the only one a scan needs. V1 and V2 logs are
+# still both read: the emulator writes V1 layouts before its cutover and V2 after.
+NARROW_ERAS = {
+    "eras": [
+        {"name": "v1", "layout": "order_filled_v1", "first_s": ANCHOR_S - 210 * 86_400,
+         "exchanges": ["0x4bfb41d5b3570defd03c39a9a4d8de6bd8b8982e", "0xc5d563a36ae78145c45a50134d48a1215220f80a"]},
+        {"name": "v2", "layout": "order_filled_v2", "first_s": ANCHOR_S - 210 * 86_400,
+         "exchanges": ["0xe111180000d2663c0091e4f400237545b87b996b", "0xe2222d279d744050d28e00520010520000310f59"]},
+    ]
+}  # fmt: skip
 
 
 def point_polygon_rpc(monkeypatch: Any, emulator: Any, **extra: Any) -> str:
-    """Aim the polygon_rpc connection at the emulator's JSON-RPC path; returns the URL."""
+    """Aim the polygon_rpc connection at the emulator's JSON-RPC path; returns the URL. The budget is
+    the emulator's (none) unless ``extra`` sets one: the default 100 per 10 s would make tests wait."""
     url = f"{emulator.url}/rpc"
+    extra = {"rate_limit_requests": 5_000, "rate_limit_period_s": 1, **extra}
     monkeypatch.setenv("AIRFLOW_CONN_POLYGON_RPC", json.dumps({"conn_type": "http", "host": url, "extra": extra}))
     return url
 

@@ -17,8 +17,8 @@ pays a fee of 0.5 % of its collateral (kept in the witness; not served by the Da
 - provider limits: ``range_cap`` (blocks per ``eth_getLogs``; ``range_style`` words the error as
   QuickNode "limited to a N range", PublicNode "exceed maximum block range: N" or without a number),
   ``result_cap`` (logs per answer; ``result_hint`` adds Infura's -32005 "Try with this block range
-  [0x…, 0x…]"), ``rate_limit`` (requests per 10 s: HTTP 429 with Retry-After, or a -32005 in a 200
-  with ``rate_limit_in_body``), ``finalized_tag`` (false: the tag is unknown), ``log_timestamps``
+  [0x…, 0x…]"), ``rate_limit`` (requests per ``rate_window_s``, 10 s: HTTP 429 with Retry-After, or a
+  -32005 in a 200 with ``rate_limit_in_body``), ``finalized_tag`` (false: the tag is unknown), ``log_timestamps``
   (false: logs carry no ``blockTimestamp``), ``finality_depth``;
 - hostile answers: ``foreign_logs`` (every answer adds a counterparty's fill), ``same_error`` (every
   ``eth_getLogs`` is refused as too large, whatever its span), ``empty_answers`` (no ``result``);
@@ -38,6 +38,7 @@ import hashlib
 import json
 import math
 import random
+import socket
 import threading
 import time
 from collections import defaultdict, deque
@@ -75,6 +76,7 @@ class ChainSettings:
     result_cap: int | None = None
     result_hint: bool = True
     rate_limit: int | None = None
+    rate_window_s: float = WINDOW_S  # the rate limit's sliding window
     rate_limit_in_body: bool = False
     finalized_tag: bool = True
     log_timestamps: bool = True
@@ -346,10 +348,11 @@ class Chain:
             return None
         now = time.monotonic()
         with self._lock:
-            while self._hits and now - self._hits[0] >= WINDOW_S:
+            window = self.settings.rate_window_s
+            while self._hits and now - self._hits[0] >= window:
                 self._hits.popleft()
             if len(self._hits) >= limit:
-                return WINDOW_S - (now - self._hits[0])
+                return window - (now - self._hits[0])
             self._hits.append(now)
         return None
 
@@ -501,6 +504,9 @@ def chain_of(server: Any) -> Chain:
 def handle_rpc(handler: _Handler, body: Any) -> None:
     """``POST /rpc``: one request or a batch, after the latency and the rate limit."""
     server, stats = handler.server, handler.server.state.stats
+    # headers and body go out in two writes: without TCP_NODELAY the body waits ~40 ms for the client's
+    # delayed ACK of the headers on every keep-alive request
+    handler.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     if server.latency_s > 0:
         time.sleep(server.latency_s)
     chain = chain_of(server)

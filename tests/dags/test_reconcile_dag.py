@@ -8,18 +8,10 @@ import re
 
 import pytest
 from airflow.sdk import DagRunState
-from chain_env import point_polygon_rpc, stop_merges
-from conftest import ANCHOR_S, ch_rows
+from chain_env import NARROW_ERAS, point_polygon_rpc, stop_merges
+from conftest import ch_rows
 from seeding import checksums, seed_mapping, task_states
 
-NARROW_ERAS = {
-    "eras": [
-        {"name": "v1", "layout": "order_filled_v1", "first_s": ANCHOR_S - 210 * 86_400, "last_s": 1_779_926_400,
-         "exchanges": ["0x4bfb41d5b3570defd03c39a9a4d8de6bd8b8982e", "0xc5d563a36ae78145c45a50134d48a1215220f80a"]},
-        {"name": "v2", "layout": "order_filled_v2", "first_s": 1_774_915_200,
-         "exchanges": ["0xe111180000d2663c0091e4f400237545b87b996b", "0xe2222d279d744050d28e00520010520000310f59"]},
-    ]
-}  # fmt: skip
 RECONCILE = {"target": "staging", "days": 400}
 PROMOTE = {"min_wallets": 1, "min_proxy_mappings": 0, "reconcile_days": 400}
 

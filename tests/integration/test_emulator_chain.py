@@ -75,19 +75,20 @@ def test_provider_caps_answer_in_their_providers_words(emulator, rpc):
 
 def test_reading_through_every_cap_gives_the_same_fills(emulator, rpc):
     wallet = emulator.dataset.wallets[1]
-    finalized = rpc.finalized()[0]
-    expected, _ = read_all(rpc, wallet, 80_000_000, finalized, initial=10**8)
-    assert expected
+    truth = emulator.server.chain.wallet_fills(wallet)
+    lo, hi = truth[0].block - 1_000, truth[-1].block + 1_000
+    expected, _ = read_all(rpc, wallet, lo, hi, initial=10**8)
+    assert len(expected) == len(truth)
     for settings in ({"range_cap": 200_000}, {"result_cap": 7}, {"result_cap": 7, "result_hint": False}):
         set_chain(emulator, **settings)
-        got, planner = read_all(rpc, wallet, 80_000_000, finalized, initial=10**8)
+        got, planner = read_all(rpc, wallet, lo, hi, initial=10**8)
         assert got == expected and planner.limits > 0
 
 
 @pytest.mark.parametrize("in_body", [False, True], ids=["http-429", "rate-error-in-a-200"])
 def test_a_rate_limit_pauses_the_shared_budget_and_is_retried(emulator, monkeypatch, in_body):
-    set_chain(emulator, rate_limit=2, rate_limit_in_body=in_body)
-    point_polygon_rpc(monkeypatch, emulator, rate_limit_shared=False, backoff_base_s=2, max_attempts=8)
+    set_chain(emulator, rate_limit=2, rate_window_s=1, rate_limit_in_body=in_body)
+    point_polygon_rpc(monkeypatch, emulator, rate_limit_shared=False, backoff_base_s=0.6, max_attempts=8)
     hook = PolygonRpcHook()
     answers = [hook.call("eth_chainId", []) for _ in range(3)]
     assert answers == ["0x89"] * 3  # the third waited for the window instead of failing

@@ -17,6 +17,11 @@ from decimal import Decimal
 from typing import Any
 
 MAX_TX_LISTED = 5
+# WalletVerdict counter -> the clob_reconciliation column summed into it
+_COUNTS = {
+    "api_rows": "api_rows", "chain_fills": "chain_fills", "matched": "matched", "mismatched": "mismatched",
+    "api_only": "api_only_rows", "chain_only": "chain_only_fills", "not_served": "not_served_by_v2",
+}  # fmt: skip
 
 
 @dataclass
@@ -91,19 +96,12 @@ def summarize(rows: Iterable[Mapping[str, Any]], wallets: Iterable[str], toleran
     for row in rows:
         v = by_wallet.setdefault(row["wallet"], WalletVerdict(row["wallet"]))
         v.days += 1
-        v.api_rows += int(row["api_rows"])
-        v.chain_fills += int(row["chain_fills"])
-        v.matched += int(row["matched"])
-        v.mismatched += int(row["mismatched"])
-        v.api_only += int(row["api_only_rows"])
-        v.chain_only += int(row["chain_only_fills"])
-        v.not_served += int(row["not_served_by_v2"])
+        for attr, column in _COUNTS.items():
+            setattr(v, attr, getattr(v, attr) + int(row[column]))
         v.size_delta += Decimal(row["size_delta"])
         v.usdc_delta += Decimal(row["usdc_delta"])
-        v.chain_only_tx += list(row["chain_only_tx"])
-        v.api_only_tx += list(row["api_only_tx"])
-        v.mismatched_tx += list(row["mismatched_tx"])
-        v.not_served_tx += list(row["not_served_tx"])
+        for kind in ("chain_only_tx", "api_only_tx", "mismatched_tx", "not_served_tx"):
+            getattr(v, kind).extend(row[kind])
     return Verdict(sorted(by_wallet.values(), key=lambda w: (-w.off, w.wallet)), tolerance)
 
 
