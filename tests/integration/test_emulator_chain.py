@@ -110,14 +110,18 @@ def test_answers_that_are_no_answer_fail_before_anything_is_read(emulator, rpc):
         rpc.call_raw("eth_getLogs", [{"fromBlock": "0x1", "toBlock": "0x2"}])
 
 
-def test_the_provider_url_secrets_never_reach_an_error(monkeypatch):
+def test_the_provider_url_secrets_never_reach_an_error_or_a_log(monkeypatch, capfd):
     secret_url = "http://127.0.0.1:9/v3/SECRETKEY123?apikey=HIDDEN456"
-    conn = {"conn_type": "http", "host": secret_url, "extra": {"max_attempts": 1, "rate_limit_shared": False}}
-    monkeypatch.setenv("AIRFLOW_CONN_POLYGON_RPC", json.dumps(conn))
+    extra = {"max_attempts": 2, "backoff_base_s": 0, "rate_limit_shared": False}
+    monkeypatch.setenv("AIRFLOW_CONN_POLYGON_RPC", json.dumps({"conn_type": "http", "host": secret_url, "extra": extra}))
     hook = PolygonRpcHook()
+    capfd.readouterr()
     with pytest.raises(PolymarketApiError) as caught:
         hook.call("eth_chainId", [])
-    assert "SECRETKEY123" not in str(caught.value) and "HIDDEN456" not in str(caught.value)
+    logged = "".join(capfd.readouterr())
+    assert "attempt 1/2 failed (ConnectionError" in logged  # the retry's warning was logged ...
+    for secret in ("SECRETKEY123", "HIDDEN456"):
+        assert secret not in str(caught.value) and secret not in logged  # ... without the key
     assert hook.safe_url == "http://127.0.0.1:9"
 
 
