@@ -50,12 +50,16 @@ class GammaMarketsHook(PolymarketGammaHook):
     default_rate_limit = (300, 10.0)
 
     def markets_for_tokens(self, tokens: list[str]) -> dict[str, tuple[str, str, int]]:
-        """token -> (condition id, outcome, outcome index) for the tokens Gamma knows (open or closed markets)."""
+        """token -> (condition id, outcome, outcome index) for the tokens Gamma knows (open or closed markets).
+
+        Tokens go 20 to a request (``clob_token_ids`` repeated); a token not found that way is asked
+        alone, because that Gamma honours a repeated ``clob_token_ids`` is UNCONFIRMED."""
         found: dict[str, tuple[str, str, int]] = {}
-        for extra in ({}, {"closed": "true"}):  # Gamma's default listing may leave closed markets out (UNCONFIRMED)
+        passes = [({}, TOKENS_PER_REQUEST), ({"closed": "true"}, TOKENS_PER_REQUEST), ({}, 1), ({"closed": "true"}, 1)]
+        for extra, per_request in passes:  # Gamma's default listing may leave closed markets out (UNCONFIRMED)
             missing = [t for t in tokens if t not in found]
-            for i in range(0, len(missing), TOKENS_PER_REQUEST):
-                batch = missing[i : i + TOKENS_PER_REQUEST]
+            for i in range(0, len(missing), per_request):
+                batch = missing[i : i + per_request]
                 body = self.get_json("/markets", {"clob_token_ids": batch, **extra})
                 if not isinstance(body, list):
                     raise PolymarketApiError(f"GET /markets: expected a JSON array, got {str(body)[:200]}")
