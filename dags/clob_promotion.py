@@ -53,6 +53,7 @@ from clob_pipeline.config import (
 )
 from clob_pipeline.dag_defaults import DAG_ARGS
 from clob_pipeline.dag_parts import ensure_schema_task
+from clob_pipeline.operators.chain_reconcile import promotion_reconciliation_check
 from clob_pipeline.operators.clickhouse_check import ClickHouseCheckOperator
 from clob_pipeline.promotion import tasks as swap_tasks
 from clob_pipeline.promotion.checks import PROMOTION_CHECKS
@@ -90,6 +91,8 @@ from clob_pipeline.promotion.checks import PROMOTION_CHECKS
             description="No answer by then ends the run red with nothing swapped (it must end well before the "
             "ingestion pause counts as abandoned).",
         ),
+        "reconcile_days": Param(7, type="integer", minimum=1, maximum=3650, title="Days reconciled against the chain"),
+        "reconcile_tolerance": Param(0, type="integer", minimum=0, title="Fills a wallet may be off the chain"),
     },
 )
 def clob_promotion() -> None:
@@ -113,7 +116,7 @@ def clob_promotion() -> None:
             pool=CLICKHOUSE_POOL,
         )
         for spec in PROMOTION_CHECKS
-    ]
+    ] + [promotion_reconciliation_check(CLICKHOUSE_POOL)]  # staging against the chain (skipped without polygon_rpc)
     plan = swap_tasks.plan_task("promote")
     audit = swap_tasks.audit_task("promote")
     gate = swap_tasks.dry_run_gate_task()

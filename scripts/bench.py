@@ -28,9 +28,10 @@
    through each source's pager and the fetch driver at 150 ms latency and the published limit:
    requests per 1,000 fills and rate-limit use (goal: v2 needs no more requests than v1 and keeps
    >= 0.8 of the limit).
+8. The chain source and reconciliation (``bench_chain.py``, issue #20).
 
 Options: ``--quick`` runs smaller sizes (for a smoke check);
-``--only load|dag|incremental|rss|fetch|dagfetch|discovery|v1v2``.
+``--only load|dag|incremental|rss|fetch|dagfetch|discovery|v1v2|chain|reconcile``.
 """
 
 from __future__ import annotations
@@ -305,10 +306,12 @@ def bench_rss(sizes: list[int]) -> None:
 
 # --- DAG-level fetch at the rate limit (issue 13) ----------------------------------------------
 class _StatsSampler:
-    """Polls ``/__emulator/stats`` every ``interval_s`` on a thread: (time, /trades, 429) samples."""
+    """Polls ``/__emulator/stats`` every ``interval_s`` on a thread: (time, requests, 429) samples
+    (``keys``: the stats counting requests and 429s; ``/trades`` counts v1 and v2 Data API trade requests;
+    the chain bench counts ``rpc`` and ``rpc:429``)."""
 
-    def __init__(self, url: str, interval_s: float = 0.1) -> None:
-        self.url, self.interval_s = url, interval_s
+    def __init__(self, url: str, interval_s: float = 0.1, keys: tuple[str, str] = ("/trades", "429")) -> None:
+        self.url, self.interval_s, self.keys = url, interval_s, keys
         self.samples: list[tuple[float, int, int]] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._poll, daemon=True)
@@ -318,7 +321,8 @@ class _StatsSampler:
             stats = emulator_get(self.url, "/__emulator/stats")
         except OSError:
             return
-        self.samples.append((time.monotonic(), _data_api_requests(stats), int(stats.get("429", 0))))
+        requests = _data_api_requests(stats) if self.keys[0] == "/trades" else int(stats.get(self.keys[0], 0))
+        self.samples.append((time.monotonic(), requests, int(stats.get(self.keys[1], 0))))
 
     def _poll(self) -> None:
         while not self._stop.wait(self.interval_s):
@@ -481,7 +485,10 @@ def bench_discovery(top_n: int) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--only", choices=["load", "dag", "incremental", "rss", "fetch", "dagfetch", "discovery", "v1v2"])
+    parser.add_argument(
+        "--only",
+        choices=["load", "dag", "incremental", "rss", "fetch", "dagfetch", "discovery", "v1v2", "chain", "reconcile"],
+    )
     args = parser.parse_args()
     BENCH.mkdir(parents=True, exist_ok=True)
     if args.only in (None, "load"):
@@ -502,6 +509,14 @@ def main() -> int:
         bench_dag_fetch_incremental(60 if args.quick else 1000)
     if args.only in (None, "discovery"):
         bench_discovery(100)
+    if args.only in (None, "chain"):  # issue #20: scripts/bench_chain.py
+        from bench_chain import bench_chain_backfill
+
+        bench_chain_backfill(*((20, 90) if args.quick else (100, 90)))
+    if args.only in (None, "reconcile"):
+        from bench_chain import bench_reconcile
+
+        bench_reconcile(100_000 if args.quick else 1_000_000)
     return 0
 
 

@@ -9,6 +9,10 @@ on the run's Required actions page). Prints the mappings, per-wallet fill counts
 the promotion audit's verdict and report path, and the production tables after the promotion.
 Re-running is safe and prints the same counts (the second promotion keeps the first production as
 ``*_old``).
+
+Then (``chain_section``, issue #20) the mapped wallets are loaded from the emulator's chain as well,
+into a database of their own with no Data API connection (``source=chain``), and ``clob_reconcile``
+compares production with the chain and prints each wallet's verdict.
 """
 
 from __future__ import annotations
@@ -110,7 +114,57 @@ def main() -> int:
     print(f"live tables (clob_incremental writes here): {live}")
     warnings = [line.split("WARNING check ", 1)[1][:160] for line in health.stdout.splitlines() if "WARNING check " in line]
     print(f"clob_health: passed{'; warnings: ' + ' | '.join(warnings) if warnings else ', no warnings'}")
+    chain_section(anchor, [p for _, p, _, _ in maps])
     return 0
+
+
+def chain_section(anchor: int, wallets: list[str]) -> None:
+    """Issue #20: the mapped wallets loaded from the chain as well (Option B: a deployment with no Data API,
+    database polymarket_chain), then clob_reconcile of production against the chain, each wallet's verdict."""
+    from clob_pipeline.hooks.clickhouse import ClickHouseHook
+    from clob_pipeline.reconcile.verdict import summarize
+
+    days = 89  # complete days inside the 90-day lookback the backfill loaded
+    with emulator(DATA, anchor=anchor) as url:
+        env = airflow_env(AIRFLOW_HOME, CHDB, url)
+        chain_env = {**airflow_env(AIRFLOW_HOME, CHDB, url, database="polymarket_chain")}
+        chain_env.pop("AIRFLOW_CONN_POLYMARKET_DATA_API")  # Option B: the chain is the only fill source
+        started = time.monotonic()
+        conf = {"lookback": "90d", "source": "chain", "wallets": wallets}
+        run([str(BIN / "airflow"), "dags", "test", "clob_backfill", "-c", json.dumps(conf)], chain_env, quiet=True)
+        chain_s = time.monotonic() - started
+        stats = emulator_get(url, "/__emulator/stats")
+        started = time.monotonic()
+        reconcile = run(
+            [str(BIN / "airflow"), "dags", "test", "clob_reconcile", "-c", json.dumps({"target": "production", "days": days})],
+            env,
+            quiet=True,
+        )
+        reconcile_s = time.monotonic() - started
+    os.environ.update(chain_env)
+    with ClickHouseHook() as ch:
+        chain_counts = dict(ch.query_file("report/fill_counts.sql", {"fills_table": "clob_fills_v2"}))
+    os.environ.update(env)
+    with ClickHouseHook() as ch:
+        api_counts = dict(ch.query_file("report/fill_counts.sql", {"fills_table": "clob_fills"}))
+        run_id = ch.query_file("reconcile/latest_run.sql", {"fills_table": "clob_fills"})[0][0]
+        rows = ch.query_file_dicts("reconcile/run_rows.sql", {"run_id": run_id})
+    print(
+        f"\nclob_backfill source=chain (no Data API connection, database polymarket_chain) finished in {chain_s:.1f}s: "
+        f"{sum(chain_counts.values())} fills from {stats.get('rpc', 0)} JSON-RPC requests "
+        f"({stats.get('rpc:eth_getLogs', 0)} eth_getLogs); the emulator served 0 Data API requests to it"
+    )
+    print(f"{'wallet':44} {'API fills (clob_fills)':>22} {'chain fills (polymarket_chain)':>31}")
+    for wallet in wallets:
+        print(f"{wallet:44} {api_counts.get(wallet, 0):>22} {chain_counts.get(wallet, 0):>31}")
+    verdict = summarize(rows, wallets, tolerance=0)
+    state = "passed" if "reconciled" in reconcile.stdout and not verdict.blocking else "see its log"
+    print(
+        f"\nclob_reconcile (production against the chain, {days} days) finished in {reconcile_s:.1f}s ({state}): "
+        f"{verdict.headline()}"
+    )
+    for wallet in verdict.wallets:
+        print(f"  {wallet.describe()}")
 
 
 if __name__ == "__main__":

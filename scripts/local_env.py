@@ -44,6 +44,10 @@ def airflow_env(airflow_home: Path, chdb_path: Path, emulator_url: str, database
             ),
             "AIRFLOW_CONN_POLYMARKET_DATA_API": json.dumps({"conn_type": "http", "host": emulator_url}),
             "AIRFLOW_CONN_POLYMARKET_GAMMA": json.dumps({"conn_type": "http", "host": emulator_url}),
+            # the emulator's Polygon JSON-RPC (issue #20: source=chain, clob_reconcile, the promotion's check)
+            "AIRFLOW_CONN_POLYGON_RPC": json.dumps(
+                {"conn_type": "http", "host": f"{emulator_url}/rpc", "extra": {"rate_limit_requests": 2000}}
+            ),
             "AIRFLOW_CONN_POLYMARKET_CLOB": json.dumps(
                 {
                     "conn_type": "http",

@@ -10,6 +10,7 @@ import base64
 import hashlib
 from typing import Any
 
+from polymarket_emulator.chain import Chain, ChainSettings
 from polymarket_emulator.dataset import Dataset, build_dataset
 from polymarket_emulator.server import ClobCredentials, EmulatorServer, EmulatorState, Paging
 
@@ -26,13 +27,14 @@ def make_server(
     rate_scale: float = 1.0,
     paging: Paging | dict[str, Any] | None = None,
     latency_ms: float = 0.0,
+    chain: dict[str, Any] | None = None,
     **dataset_kwargs: object,
 ) -> EmulatorServer:
     """An emulator on 127.0.0.1 (port 0 = a free one); the CLOB key owner is the first wallet.
 
     ``paging``: paging faults switched on from the start (a :class:`Paging` or its fields as a dict);
     ``/__emulator/reset`` turns them off again. ``latency_ms`` delays every API response (what
-    production's round trip costs)."""
+    production's round trip costs). ``chain``: JSON-RPC settings and faults (``chain.ChainSettings``)."""
     dataset = dataset or build_dataset(**dataset_kwargs)  # type: ignore[arg-type]
     creds = ClobCredentials(
         address=DEMO_CLOB_ADDRESS,
@@ -43,7 +45,9 @@ def make_server(
     )
     paging = Paging(**paging) if isinstance(paging, dict) else paging or Paging()
     state = EmulatorState(dataset=dataset, clob=creds, rate_scale=rate_scale, paging=paging)
-    return EmulatorServer(state, port=port, latency_s=latency_ms / 1000)
+    server = EmulatorServer(state, port=port, latency_s=latency_ms / 1000)
+    server.chain = Chain(dataset, ChainSettings(**(chain or {})))  # type: ignore[attr-defined]
+    return server
 
 
 __all__ = ["Dataset", "EmulatorServer", "Paging", "build_dataset", "make_server"]

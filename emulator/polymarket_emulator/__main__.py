@@ -6,6 +6,7 @@ Writes the base URL to ``--url-file`` once listening, so scripts can wait for it
 from __future__ import annotations
 
 import argparse
+import json
 import signal
 import sys
 from pathlib import Path
@@ -27,6 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--late-fraction", type=float, default=0.02)
     parser.add_argument("--rate-scale", type=float, default=1.0, help="multiplier of the published rate limits; 0 = off")
     parser.add_argument("--latency-ms", type=float, default=0.0, help="added to every API response (a real round trip)")
+    parser.add_argument("--chain", type=json.loads, default=None, help="JSON-RPC settings and faults (chain.ChainSettings)")
     args = parser.parse_args(argv)
     server = make_server(
         port=args.port,
@@ -40,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         two_wallet_users=args.two_wallet_users,
         anchor_s=args.anchor,
         late_fraction=args.late_fraction,
+        chain=args.chain,
     )
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     if args.url_file:

@@ -80,6 +80,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
+from polymarket_emulator import chain as chain_routes
 from polymarket_emulator import data_v2
 from polymarket_emulator.dataset import Dataset, EmuFill
 
@@ -427,6 +428,7 @@ class _Handler(BaseHTTPRequestHandler):
             "/v2/trades": self._data_api_v2_trades,
             "/data/trades": self._clob_trades,
             "/public-profile": self._public_profile,
+            "/markets": lambda q: chain_routes.gamma_markets(self),  # Gamma token -> market (chain source)
             "/time": lambda q: self._send(200, int(time.time())),
         }
         handler = routes.get(path)
@@ -442,6 +444,10 @@ class _Handler(BaseHTTPRequestHandler):
             return self._error(400, "body must be JSON")
         state = self.server.state
         path = urlsplit(self.path).path
+        if path == chain_routes.RPC_PATH:  # Polygon JSON-RPC (emulator/polymarket_emulator/chain.py)
+            return chain_routes.handle_rpc(self, body)
+        if path == "/__emulator/chain":
+            return chain_routes.handle_control(self, body)
         if path == "/__emulator/faults":
             faults = body if isinstance(body, list) else [body]
             with state.lock:
@@ -495,6 +501,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(200, dict(state.stats))
         if path == "/__emulator/paging":
             return self._send(200, asdict(state.paging))
+        if path == "/__emulator/chain":
+            return chain_routes.describe(self)
         return self._error(404, f"no route {path}")
 
     # --- Data API ------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ DATA_API_CONN_ID = "polymarket_data_api"
 CLOB_CONN_ID = "polymarket_clob"
 GAMMA_CONN_ID = "polymarket_gamma"
 ALERTS_WEBHOOK_CONN_ID = "alerts_webhook"  # optional: failure alerts of every DAG are posted here
+POLYGON_RPC_CONN_ID = "polygon_rpc"  # optional: a JSON-RPC provider URL; enables source=chain and reconciliation
 
 # --- Pools ---------------------------------------------------------------------------------
 # Every task that opens ClickHouse runs in this pool. Embedded chDB allows one process per data
@@ -32,6 +33,8 @@ OLD_SUFFIX = "_old"  # the previous production, kept by a promotion for clob_rol
 SYNC_STATE_TABLE = "wallet_sync_state"
 CHECKPOINT_TABLE = "ingest_checkpoints"
 WALLET_METRICS_TABLE = "wallet_metrics"
+CHAIN_FILLS_TABLE = "clob_chain_fills"  # the chain witness: every scanned OrderFilled of a tracked wallet
+RECONCILIATION_TABLE = "clob_reconciliation"  # per run, wallet and day: API fills against the witness
 
 # --- Ingestion pause held by clob_promotion / clob_rollback ----------------------------------
 INGESTION_LOCK = "live_tables"

@@ -21,6 +21,7 @@ SCHEMA_FILES = (
     "schema/state_tables.sql",
     "schema/promotion_tables.sql",
     "schema/health_tables.sql",
+    "schema/chain_tables.sql",
 )
 
 
@@ -33,7 +34,8 @@ def source_param() -> Param:
         title="Source",
         description="data_api_v2 (public Data API v2, any wallet; the default; it does not serve fills below 0.01 "
         "shares), data_api_v1 (public Data API v1 /trades, also the smallest fills), clob (needs the polymarket_clob "
-        "L2 key; the key owner's trades only). data_api means the default Data API.",
+        "L2 key; the key owner's trades only), chain (needs polygon_rpc: OrderFilled logs read from Polygon, no Polymarket "
+        "API). data_api means the default Data API.",
     )
 
 

@@ -20,6 +20,7 @@ from clob_pipeline.config import (
     CLOB_CONN_ID,
     DATA_API_CONN_ID,
     GAMMA_CONN_ID,
+    POLYGON_RPC_CONN_ID,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -113,6 +114,7 @@ def test_connections_are_the_ones_the_dags_use_and_hold_no_secret(compose):
     for secret in ("POLYMARKET_CLOB_SECRET", "POLYMARKET_CLOB_API_KEY", "POLYMARKET_CLOB_PASSPHRASE", "CLICKHOUSE_PASSWORD"):
         assert f"${{{secret}" in raw  # from .env, never written into the file
     assert ALERTS_WEBHOOK_CONN_ID.upper() in (ROOT / ".env.example").read_text()
+    assert f"AIRFLOW_CONN_{POLYGON_RPC_CONN_ID.upper()}=" in (ROOT / ".env.example").read_text()  # optional: chain source
     assert ".env" in (ROOT / ".gitignore").read_text().splitlines()
 
 

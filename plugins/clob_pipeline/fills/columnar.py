@@ -61,6 +61,8 @@ _NUMBER_TYPES = frozenset({float, int})
 def page_table(normalizer: DataApiFillNormalizer | ClobFillNormalizer, rows: Sequence[Any]) -> pa.Table:
     """Whole seconds of API rows as an Arrow fills batch with fill ids (``ingested_at`` is set when
     the batch is stored)."""
+    if (own := getattr(normalizer, "page_table", None)) is not None:
+        return own(rows)  # a source with an identity of its own (the chain's: transaction hash and log index)
     table = data_api_page_fast(normalizer, rows) if isinstance(normalizer, DataApiFillNormalizer) and rows else None
     if table is None:
         table = fills_to_arrow(normalizer.normalize_page(rows), 0)

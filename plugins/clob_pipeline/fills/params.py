@@ -20,7 +20,7 @@ LOOKBACK_DAYS: dict[str, int | None] = {"30d": 30, "90d": 90, "all": None}
 # ``data_api`` is the default Data API (today v2), kept so existing triggers and Params still validate.
 DEFAULT_SOURCE = "data_api_v2"
 SOURCE_ALIASES = {"data_api": DEFAULT_SOURCE}
-SOURCES = ("data_api_v2", "data_api_v1", "clob", *SOURCE_ALIASES)
+SOURCES = ("data_api_v2", "data_api_v1", "clob", "chain", *SOURCE_ALIASES)
 FULL_HISTORY_START_S = 1  # Data API: start=1 means the full history of a user
 
 

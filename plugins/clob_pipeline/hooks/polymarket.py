@@ -100,7 +100,7 @@ class RequestStats:
             setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
 
 
-class _RetryableAnswerError(Exception):
+class RetryableAnswerError(Exception):
     """One attempt failed in a way another attempt may not (429, 5xx, network, bad JSON)."""
 
     def __init__(self, problem: str, status: int | None = None, retry_after: float | None = None) -> None:
@@ -277,6 +277,10 @@ class PolymarketHook(HttpHook):
             self._local = threading.local()
 
     # --- requests ----------------------------------------------------------------------------
+    def _request(self, endpoint: str, url: str, params: dict[str, Any]) -> requests.Request:
+        """One attempt's request: a GET with query parameters (the JSON-RPC hook POSTs a body instead)."""
+        return requests.Request("GET", url, params=params)
+
     def get_json(self, endpoint: str, params: dict[str, Any], *, allow_404: bool = False) -> Any:
         """GET ``endpoint`` and decode JSON, retrying 429, 5xx, timeouts and bad JSON (tenacity).
 
@@ -290,37 +294,34 @@ class PolymarketHook(HttpHook):
         retrying = tenacity.Retrying(
             stop=tenacity.stop_after_attempt(attempts),
             wait=lambda state: self._wait(endpoint, state),
-            retry=tenacity.retry_if_exception_type(_RetryableAnswerError),
+            retry=tenacity.retry_if_exception_type(RetryableAnswerError),
             before_sleep=lambda state: self._note_retry(endpoint, attempts, state),
             sleep=lambda seconds: self._sleep(seconds),
             reraise=True,
         )
         try:
             return retrying(self._attempt, endpoint, params, allow_404)
-        except _RetryableAnswerError as last:
+        except RetryableAnswerError as last:
             raise PolymarketApiError(
-                f"GET {endpoint} {params} failed {attempts} times; last: {last}. The task will be retried by "
+                f"{self.method} {endpoint} {params} failed {attempts} times; last: {last}. The task will be retried by "
                 f"Airflow; if it keeps failing check the API status and the {self.http_conn_id} connection's host."
             ) from None
 
     def _attempt(self, endpoint: str, params: dict[str, Any], allow_404: bool) -> Any:
-        """One request: the decoded body, or ``_RetryableAnswerError``, or ``PolymarketApiError`` (final)."""
+        """One request: the decoded body, or ``RetryableAnswerError``, or ``PolymarketApiError`` (final)."""
         session, settings, limiter = self._setup(), self._settings, self._limiter(endpoint)
         ticket = limiter.acquire()
         self._count(requests=1, throttled_s=ticket.waited_s)
-        prepared = session.prepare_request(requests.Request("GET", self.url_from_endpoint(endpoint), params=params))
+        prepared = session.prepare_request(self._request(endpoint, self.url_from_endpoint(endpoint), params))
         try:
             response = self.run_and_check(session, prepared, {"timeout": settings["timeout_s"], "check_response": False})
         except (requests.ConnectionError, requests.Timeout) as ex:
-            raise _RetryableAnswerError(f"{type(ex).__name__}: {ex}") from ex
+            raise RetryableAnswerError(f"{type(ex).__name__}: {ex}") from ex
         finally:
             limiter.release(ticket)
         status = response.status_code
         if status == 200:
-            try:
-                return response.json()
-            except ValueError:
-                raise _RetryableAnswerError(f"HTTP 200 with malformed JSON ({response.text[:120]!r})") from None
+            return self._decode(response)
         if status == 404 and allow_404:
             return None
         if status == 429 or status >= 500:
@@ -329,14 +330,14 @@ class PolymarketHook(HttpHook):
             hint = parse_retry_after(response.headers.get("Retry-After"))
             if hint is not None and hint > settings["max_retry_after_s"]:
                 raise PolymarketApiError(
-                    f"GET {endpoint} {params}: HTTP {status} with Retry-After {hint:.0f}s, above "
+                    f"{self.method} {endpoint} {params}: HTTP {status} with Retry-After {hint:.0f}s, above "
                     f"max_retry_after_s={settings['max_retry_after_s']:.0f}s. The API is throttling or down for this "
                     "client; lower rate_limit_requests on the connection or retry later.",
                     status,
                 )
-            raise _RetryableAnswerError(f"HTTP {status} {response.text[:200]!r}", status, hint)
+            raise RetryableAnswerError(f"HTTP {status} {response.text[:200]!r}", status, hint)
         raise PolymarketApiError(
-            f"GET {endpoint} {params}: HTTP {status} {response.text[:300]!r}. Not retryable: "
+            f"{self.method} {endpoint} {params}: HTTP {status} {response.text[:300]!r}. Not retryable: "
             + (
                 "check the connection's credentials (login, password, extra.api_key/api_passphrase)."
                 if status in (401, 403)
@@ -346,6 +347,14 @@ class PolymarketHook(HttpHook):
             _named_parameter(response),
         )
 
+    def _decode(self, response: requests.Response) -> Any:
+        """A 200's JSON body; one that is not JSON is retried. (The JSON-RPC hook also turns a rate limit
+        sent inside a 200 into a retried 429 here.)"""
+        try:
+            return response.json()
+        except ValueError:
+            raise RetryableAnswerError(f"HTTP 200 with malformed JSON ({response.text[:120]!r})") from None
+
     def _wait(self, endpoint: str, state: tenacity.RetryCallState) -> float:
         """Seconds to sleep before the next attempt. A 429 pauses the endpoint's shared budget instead
         (every request of every process waits there) and sleeps 0 here."""
@@ -354,9 +363,9 @@ class PolymarketHook(HttpHook):
         jitter = tenacity.wait_exponential_jitter(
             initial=settings["backoff_base_s"], max=settings["backoff_cap_s"], jitter=settings["backoff_base_s"]
         )(state)
-        hint = answer.retry_after if isinstance(answer, _RetryableAnswerError) else None
+        hint = answer.retry_after if isinstance(answer, RetryableAnswerError) else None
         delay = hint if hint is not None else jitter
-        if isinstance(answer, _RetryableAnswerError) and answer.status == 429:
+        if isinstance(answer, RetryableAnswerError) and answer.status == 429:
             self._limiter(endpoint).pause(delay)
             return 0.0
         return delay
@@ -364,9 +373,10 @@ class PolymarketHook(HttpHook):
     def _note_retry(self, endpoint: str, attempts: int, state: tenacity.RetryCallState) -> None:
         self._count(retries=1)
         answer = state.outcome.exception() if state.outcome else None
-        paused = isinstance(answer, _RetryableAnswerError) and answer.status == 429
+        paused = isinstance(answer, RetryableAnswerError) and answer.status == 429
         self.log.warning(
-            "GET %s attempt %d/%d failed (%s); retrying%s",
+            "%s %s attempt %d/%d failed (%s); retrying%s",
+            self.method,
             endpoint,
             state.attempt_number,
             attempts,

@@ -22,8 +22,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from clob_pipeline.fills.chain_pager import ChainFillNormalizer, ChainWitnessPager
 from clob_pipeline.fills.normalize import V1_FIELDS, V2_FIELDS, ClobFillNormalizer, DataApiFillNormalizer
 from clob_pipeline.fills.pagers import ClobPager, DataApiPager, DataApiV2Pager, Pager
+from clob_pipeline.hooks.chain_source import ChainSourceHook
 from clob_pipeline.hooks.polymarket import PolymarketClobHook, PolymarketDataApiHook, PolymarketHook
 
 PagerFactory = Callable[[str, int, int], Pager]
@@ -32,7 +34,7 @@ PagerFactory = Callable[[str, int, int], Pager]
 @dataclass(frozen=True)
 class FillSource:
     name: str
-    hook: type[PolymarketHook]
+    hook: Callable[[str], PolymarketHook]
     conn_param: str  # the operator argument naming the connection
     pagers: Callable[[PolymarketHook], PagerFactory]
     normalizer: Callable[[str, str], Any]
@@ -64,5 +66,12 @@ SOURCES: dict[str, FillSource] = {
             functools.partial(DataApiFillNormalizer, fields=V1_FIELDS),
         ),
         FillSource("clob", PolymarketClobHook, "clob_conn_id", lambda hook: ClobPager, ClobFillNormalizer),
+        FillSource(  # Polygon OrderFilled logs, scanned into the witness table and paged out of it (source_rule.py)
+            "chain",
+            ChainSourceHook,
+            "polygon_rpc_conn_id",
+            lambda hook: functools.partial(ChainWitnessPager, page_size=hook.page_size),
+            ChainFillNormalizer,
+        ),
     )
 }

@@ -11,10 +11,11 @@ from typing import Any
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
-from clob_pipeline.config import CLICKHOUSE_CONN_ID, CLOB_CONN_ID, DATA_API_CONN_ID, batch_rows
+from clob_pipeline.config import CLICKHOUSE_CONN_ID, CLOB_CONN_ID, DATA_API_CONN_ID, POLYGON_RPC_CONN_ID, batch_rows
 from clob_pipeline.errors import NotRetryableError, is_retryable
 from clob_pipeline.fills.load_timeout import load_timeout
 from clob_pipeline.fills.params import DEFAULT_SOURCE, ParamError, normalize_wallet, validate_source
+from clob_pipeline.fills.source_rule import refuse_mixed_sources
 from clob_pipeline.hooks.clickhouse import ClickHouseHook
 from clob_pipeline.hooks.polymarket import PolymarketHook
 from clob_pipeline.operators.fill_sources import SOURCES, FillSource
@@ -43,7 +44,7 @@ class PolymarketFillsToClickHouseOperator(BaseOperator):
     :param window: the window policy's spec (templated): ``{"policy": "fixed", "start_s", "end_s"}``
         or ``{"policy": "since_watermark", "end_s", "overlap_s", "lookback_s"}``.
     :param source: a name in ``fills/params.SOURCES`` (``operators/fill_sources.py``): ``data_api_v2``
-        (default), ``data_api_v1``, ``clob``; ``data_api`` = the default Data API (templated).
+        (default), ``data_api_v1``, ``clob``, ``chain``; ``data_api`` = the default Data API (templated).
     """
 
     template_fields: Sequence[str] = ("wallets", "window", "source")
@@ -59,11 +60,13 @@ class PolymarketFillsToClickHouseOperator(BaseOperator):
         clickhouse_conn_id: str = CLICKHOUSE_CONN_ID,
         data_api_conn_id: str = DATA_API_CONN_ID,
         clob_conn_id: str = CLOB_CONN_ID,
+        polygon_rpc_conn_id: str = POLYGON_RPC_CONN_ID,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.wallets, self.window, self.source, self.batch_rows = wallets, window, source, batch_rows
         self.clickhouse_conn_id, self.data_api_conn_id, self.clob_conn_id = clickhouse_conn_id, data_api_conn_id, clob_conn_id
+        self.polygon_rpc_conn_id = polygon_rpc_conn_id
         if self.execution_timeout is None:
             self.execution_timeout = self._derived_timeout()
 
@@ -128,6 +131,7 @@ class PolymarketFillsToClickHouseOperator(BaseOperator):
 
         table_uuid = self._table_uuid(ch, fills_table)
         wallets = [w for w, _ in targets]
+        refuse_mixed_sources(ch, fills_table, source.name, wallets)  # chain vs API fills: never both (source_rule.py)
         state_query = {"run_id": run_id, "source": source.name, "wallets": wallets}
         checkpoints = {row["wallet"]: row for row in ch.query_file_dicts("state/read_checkpoints.sql", state_query)}
         fill_stats = ch.query_file("fills/wallets_fill_stats.sql", {"fills_table": fills_table, "wallets": wallets})

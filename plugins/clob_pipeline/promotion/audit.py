@@ -107,6 +107,13 @@ def reconciliation(ch: Any, fills_table: str) -> list[dict[str, Any]] | None:
     return _plain_rows(ch.query_file_dicts("audit/reconciliation.sql", {"fills_table": fills_table}))
 
 
+def wallets_off_chain(audit: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The newest reconciliation's wallets that are off the chain (mismatched, API-only or chain-only;
+    fills below the v2 minimum size are not a loss)."""
+    rows = audit.get("reconciliation") or []
+    return [r for r in rows if r.get("mismatched") or r.get("api_only") or r.get("chain_only")]
+
+
 def judge(audit: Mapping[str, Any]) -> dict[str, Any]:
     """The verdict (pure): ``ok`` when the swap removes nothing from production, else ``review`` with
     the reasons, most serious first; ``headline`` is the one line on-call reads first."""
@@ -127,7 +134,7 @@ def judge(audit: Mapping[str, Any]) -> dict[str, Any]:
             rows = [c for c in audit["mapping_changes"] if c["change"] == change][:NAMED_IN_VERDICT]
             named = ", ".join(f"{c['user_eoa']} -> {c['proxy_wallet']} ({_type_change(c)})" for c in rows)
             reasons.append(f"{count} mapping(s) {label}: {named}{_more(count)}")
-    off = [r for r in audit.get("reconciliation") or [] if r.get("api_only") or r.get("chain_only")]
+    off = wallets_off_chain(audit)
     if off:
         reasons.append(
             f"{len(off)} wallet(s) do not reconcile with the chain: " + ", ".join(r["wallet"] for r in off[:NAMED_IN_VERDICT])
@@ -173,8 +180,24 @@ def markdown_summary(audit: Mapping[str, Any], report_url: str) -> str:
         ]
     if audit["checks"]:
         lines += ["", "Checks: " + "; ".join(f"{task_id} {check_text(n)}" for task_id, n in audit["checks"].items())]
+    lines += ["", reconciliation_line(audit)]
     lines += ["", f"Full report (charts, every wallet): {report_url}"]
     return "\n".join(lines)
+
+
+def reconciliation_line(audit: Mapping[str, Any]) -> str:
+    """The newest chain reconciliation of the incoming fills table, in one line (pure)."""
+    rows, table = audit.get("reconciliation"), audit["tables"]["incoming_fills"]
+    if rows is None:
+        return "Chain reconciliation: none (no clob_reconciliation table: the chain source is not deployed)."
+    if not rows:
+        return f"Chain reconciliation: {table} was never reconciled (run clob_reconcile, or a promotion with polygon_rpc)."
+    off = wallets_off_chain(audit)
+    not_served = sum(int(r.get("not_served_by_v2") or 0) for r in rows)
+    head = f"Chain reconciliation of {table} (newest run): {len(rows)} wallets, " + (
+        f"{len(off)} off: " + ", ".join(r["wallet"] for r in off[:NAMED_IN_VERDICT]) + _more(len(off)) if off else "all complete"
+    )
+    return head + (f"; {not_served} fills below the v2 minimum size not served (not a loss)." if not_served else ".")
 
 
 def check_text(numbers: Any) -> str:

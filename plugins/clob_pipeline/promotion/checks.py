@@ -32,6 +32,14 @@ PROMOTION_CHECKS: tuple[CheckSpec, ...] = (
         "listed seconds from staging, re-run clob_backfill for that wallet over that window, then promote again.",
     ),
     CheckSpec(
+        "check_one_source_family",
+        "promotion/checks/one_source_family.sql",
+        STAGING_FILLS_TABLE,
+        "The listed wallets hold fills from the chain and from an API in one table, which counts their trades "
+        "twice (README, 'Chain fills and API fills'). Delete one family's rows of those wallets from staging, "
+        "re-run clob_backfill for them with the other, then promote again.",
+    ),
+    CheckSpec(
         "check_no_empty_keys",
         "promotion/checks/no_empty_keys.sql",
         STAGING_FILLS_TABLE,

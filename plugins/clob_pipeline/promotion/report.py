@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from clob_pipeline.promotion import charts
-from clob_pipeline.promotion.audit import check_text
+from clob_pipeline.promotion.audit import check_text, wallets_off_chain
 
 TEMPLATE = Path(__file__).with_name("report_template.html")
 
@@ -21,7 +21,6 @@ def render_report(audit: Mapping[str, Any], run_id: str) -> str:
 
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     template = env.from_string(TEMPLATE.read_text())
-    off = [r for r in audit["reconciliation"] or [] if r.get("api_only") or r.get("chain_only")]
     return template.render(
         a=audit,
         v=audit["verdict"],
@@ -29,7 +28,7 @@ def render_report(audit: Mapping[str, Any], run_id: str) -> str:
         m=audit["mapping_totals"],
         run_id=run_id,
         check_text=check_text,
-        reconciliation_off=len(off),
+        reconciliation_off=len(wallets_off_chain(audit)),
         wallets_charted=charts.WALLETS_CHARTED,
         colors={"incoming": charts.INCOMING, "current": charts.CURRENT, "added": charts.ADDED, "removed": charts.REMOVED},
         fills_chart=charts.fills_per_day_svg(
