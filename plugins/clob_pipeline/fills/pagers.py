@@ -169,13 +169,45 @@ def check_owner(wallet: str, rows: list[Any], field_name: str, endpoint: str) ->
         if not isinstance(row, dict) or str(row.get(field_name) or "").lower() != wallet
     )
     if foreign:
-        shown = ", ".join(f"{w} x{n}" for w, n in foreign.most_common(3))
-        raise ForeignRowsError(
-            f"wallet {wallet}: {endpoint} answered {sum(foreign.values())} of {len(rows)} rows for other wallets "
-            f"({field_name}: {shown}{' ...' if len(foreign) > 3 else ''}): the user filter was not applied. None of "
-            "these rows is stored, under any wallet; fills handed over before this response are this wallet's own. "
-            "Retry later; if it persists, report it to Polymarket or load the wallet through another source."
-        )
+        _foreign_rows(wallet, foreign, len(rows), field_name, endpoint, "the user filter was not applied")
+
+
+def check_clob_owner(wallet: str, trades: list[Any]) -> None:
+    """Every CLOB trade must be ``wallet``'s: as taker (the top-level ``maker_address`` is the taker
+    order's funder) or through one of its ``maker_orders``. Otherwise nothing of the response is kept.
+
+    Why: ``/data/trades`` lists the *key owner's* trades; the pager asks ``maker_address=<wallet>``, but
+    whether the API rejects, empties or ignores that filter for another wallet is UNCONFIRMED
+    (``shared/polymarket-api.md`` §1.6). Ignored, the key owner's taker trades would be stored under
+    every wallet loaded with ``source=clob``. Trades the normaliser cannot read (no ``trader_side``,
+    not an object) are left to it: it names the field."""
+    foreign: Counter = Counter()
+    for trade in trades:
+        if not isinstance(trade, dict):
+            continue
+        side = str(trade.get("trader_side") or "").upper()
+        if side == "TAKER":
+            owners = {str(trade.get("maker_address") or "").lower()}
+        elif side == "MAKER":
+            orders = trade.get("maker_orders") or []
+            owners = {str(o.get("maker_address") or "").lower() for o in orders if isinstance(o, dict)}
+        else:
+            continue
+        if wallet not in owners:
+            foreign[f"{side} {'/'.join(sorted(owners - {''})) or None}"] += 1
+    if foreign:
+        reason = "the maker_address filter was not applied, or the API key is not this wallet's"
+        _foreign_rows(wallet, foreign, len(trades), "maker_address", "/data/trades", reason)
+
+
+def _foreign_rows(wallet: str, foreign: Counter, total: int, field_name: str, endpoint: str, reason: str) -> None:
+    shown = ", ".join(f"{w} x{n}" for w, n in foreign.most_common(3))
+    raise ForeignRowsError(
+        f"wallet {wallet}: {endpoint} answered {sum(foreign.values())} of {total} rows for other wallets "
+        f"({field_name}: {shown}{' ...' if len(foreign) > 3 else ''}): {reason}. None of "
+        "these rows is stored, under any wallet; fills handed over before this response are this wallet's own. "
+        "Retry later; if it persists, report it to Polymarket or load the wallet through another source."
+    )
 
 
 def _second(row: Any, field_name: str) -> int:
@@ -602,6 +634,7 @@ class ClobPager:
                 f"wallet {self.wallet}: /data/trades answered {str(body)[:200]!r}, not {{data, next_cursor}}; nothing from "
                 "it is stored. Retried; if it persists, the API changed its shape: update fills/pagers.py."
             )
+        check_clob_owner(self.wallet, body["data"])
         fresh = 0
         for trade in body["data"]:
             trade_id = trade.get("id") if isinstance(trade, dict) else None
