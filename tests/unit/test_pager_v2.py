@@ -174,3 +174,14 @@ def test_a_body_that_is_not_the_envelope_is_retried_and_stores_nothing():
     with pytest.raises(UnexpectedResponseError, match="nothing from it is stored") as err:
         pager().feed([fill(1000)])
     assert is_retryable(err.value)
+
+
+@pytest.mark.parametrize("rows", [history(), [fill(1500, n % 3) for n in range(15)]], ids=["many-seconds", "one-second"])
+def test_an_empty_string_cursor_on_the_last_page_ends_the_walk(rows):
+    """``has_more`` false with ``next_cursor`` "" (not null): the end, not a cursor to send (sent, it is no cursor
+    at all: the walk's first page again, which looped for ever or failed the wallet)."""
+    api = FakeV2Api(rows, end_cursor="")
+    batches = walk(pager(), api, max_requests=100)
+    assert counted(batches) == truth(rows) and whole_seconds(batches, rows)
+    assert api.requests == math.ceil(len(rows) / 20)
+

@@ -447,8 +447,9 @@ class DataApiV2Pager:
     that ignores the cursor, answers it with a fresh cursor each time, and whose newest second holds
     more fills than a page would serve that page again and again as the same second's continuation
     (rows carry no id, and a second of repeating fills pages that way too); the progress guard does not
-    end it, the task's ``execution_timeout`` does. ``filter_amount``: v2 never serves fills below 0.01
-    shares (``shared/polymarket-api.md`` §3.6); such fills are not in the walk.
+    end it, the task's ``execution_timeout`` does. An empty ``next_cursor`` ("") is no cursor: sent, it would ask
+    for the walk's first page again. ``filter_amount``: v2 never serves fills below 0.01 shares
+    (``shared/polymarket-api.md`` §3.6); such fills are not in the walk.
     """
 
     wallet: str
@@ -513,7 +514,7 @@ class DataApiV2Pager:
                 f"wallet {self.wallet}: /v2/trades answered {str(body)[:200]!r}, not {{data, pagination}}; nothing from "
                 "it is stored. Retried; if it persists, the API changed its shape: update fills/pagers.py."
             )
-        next_cursor, has_more = pagination.get("next_cursor"), pagination.get("has_more")
+        next_cursor, has_more = pagination.get("next_cursor") or None, pagination.get("has_more")  # "": none
         check_owner(self.wallet, data, "proxy_wallet", "/v2/trades")
         seconds = [_second(row, "timestamp") for row in data]
         lo, hi = self._walk
