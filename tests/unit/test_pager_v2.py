@@ -185,3 +185,18 @@ def test_an_empty_string_cursor_on_the_last_page_ends_the_walk(rows):
     assert counted(batches) == truth(rows) and whole_seconds(batches, rows)
     assert api.requests == math.ceil(len(rows) / 20)
 
+
+def test_an_ignored_cursor_answered_with_fresh_cursors_inside_one_second_ends_loudly():
+    """The case the docstring could not see: the newest second holds more fills than a page, the cursor is
+    ignored and every answer carries a fresh cursor, so the same page reads as that second's continuation.
+    No second of one wallet holds that many fills (one Polygon block holds far fewer): the walk fails after a
+    bounded number of requests instead of buffering the same rows until the task's timeout."""
+    rows = [fill(1500, n % 2) for n in range(50)] + history(seconds=5)
+    api = FakeV2Api(rows, ignore_cursor=True, nonce=True)
+    p = DataApiV2Pager(W, start_s=1, upper_s=2000, page_size=20, max_second_fills=200)
+    handed: list = []
+    with pytest.raises(PagingError, match="more than 200 fills in one second"):
+        while (request := p.next_request()) is not None:
+            assert api.requests < 50, "the walk does not end"
+            handed.append(p.feed(api.get(request.params)).rows)
+    assert not counted(handed) - truth(rows)  # only real fills, each at most once

@@ -418,6 +418,9 @@ class DataApiPager:
 
 
 V2_MAX_LIMIT = 1000  # the largest documented /v2/trades page
+# More fills of one wallet in one second than one Polygon block can hold (a block every ~2 s, at most a
+# few thousand fills per block by gas): a second growing past it is the API serving the same rows again.
+MAX_SECOND_FILLS = 10_000
 
 
 @dataclass
@@ -443,11 +446,13 @@ class DataApiV2Pager:
     from its resume point: the newest second not yet handed over, read whole (``end`` = that second).
     Nothing handed over is read twice as new and nothing is skipped. Once the cursor has been ignored,
     every page is followed by such a restart instead of the cursor ("windows"), which ends exactly
-    unless one second holds more fills than a page (then it fails loudly). One case stays unseen: an API
-    that ignores the cursor, answers it with a fresh cursor each time, and whose newest second holds
-    more fills than a page would serve that page again and again as the same second's continuation
-    (rows carry no id, and a second of repeating fills pages that way too); the progress guard does not
-    end it, the task's ``execution_timeout`` does. An empty ``next_cursor`` ("") is no cursor: sent, it would ask
+    unless one second holds more fills than a page (then it fails loudly). One case cannot be told
+    apart from real data: an API that ignores the cursor, answers it with a fresh cursor each time, and
+    whose newest second holds more fills than a page serves that page again and again as the same
+    second's continuation (rows carry no id, and a second of repeating fills pages that way too). It
+    is bounded instead: one wallet's fills in one second cannot exceed what one Polygon block holds (a
+    block every ~2 s, each fill tens of thousands of gas: well under ``MAX_SECOND_FILLS``), so a second
+    that grows past it fails loudly. An empty ``next_cursor`` ("") is no cursor: sent, it would ask
     for the walk's first page again. ``filter_amount``: v2 never serves fills below 0.01 shares
     (``shared/polymarket-api.md`` §3.6); such fills are not in the walk.
     """
@@ -456,6 +461,7 @@ class DataApiV2Pager:
     start_s: int
     upper_s: int
     page_size: int = V2_MAX_LIMIT
+    max_second_fills: int = MAX_SECOND_FILLS
     done: bool = False
     cursor: str | None = None
     trust_cursor: bool = True
@@ -544,6 +550,14 @@ class DataApiV2Pager:
                 handed += self._pending
                 self._pending, self._pending_s = [], second
             self._pending.append(row)
+        if len(self._pending) > self.max_second_fills or self._skipped > 2 * self.max_second_fills:
+            raise PagingError(
+                f"wallet {self.wallet}: /v2/trades served more than {self.max_second_fills} fills in one second "
+                f"({self.position()}, {self._skipped} rows of the seconds just outside the window): more than one "
+                "block can hold, so the API is serving the same rows again (a cursor ignored and answered with a "
+                "fresh one). None of that second's fills is stored; every whole second handed over before is. "
+                "Retry later, or load the wallet with source=data_api_v1."
+            )
         return self._after_page(handed, next_cursor, has_more)
 
     def _out_of_order(self, seconds: list[int]) -> bool:
