@@ -90,8 +90,10 @@ def test_empty_pages_that_never_end_fail_after_a_bounded_number_of_requests():
 def test_a_rejected_cursor_resumes_from_the_last_whole_second(at, times):
     rows = history()
     api = FakeV2Api(rows, reject_cursor_at=at, reject_times=times)
-    batches = walk(pager(), api, max_requests=200)
+    p = pager()
+    batches = walk(p, api, max_requests=200)
     assert counted(batches) == truth(rows) and whole_seconds(batches, rows)  # no gap, no phantom
+    assert p.restarts == {"cursor rejected": api.rejected}  # counted for the wallet's closing line
 
 
 @pytest.mark.parametrize("nonce", [False, True], ids=["same-cursor", "fresh-cursor"])

@@ -473,6 +473,7 @@ class DataApiV2Pager:
     _last_s: int | None = None  # the last row's second along this walk
     _skipped: int = 0  # rows of the extra seconds on either side, in this walk
     _walk: tuple[int, int] = (0, 0)  # this walk's start and end, sent on every page
+    restarts: Counter = field(default_factory=Counter)  # new walks by reason, for the closing line
 
     def __post_init__(self) -> None:
         if self.page_size <= 0:
@@ -509,7 +510,7 @@ class DataApiV2Pager:
         point. Anything else is not the pager's to handle."""
         if self.cursor is None or getattr(error, "status", None) != 400 or getattr(error, "parameter", None) != "cursor":
             return False
-        self._restart()
+        self._restart("cursor rejected")
         return True
 
     def feed(self, body: Any) -> Fed:
@@ -532,7 +533,7 @@ class DataApiV2Pager:
                 "handed over before is stored; retry later or load the wallet with source=data_api_v1."
             )
         if self.cursor and data and (next_cursor == self.cursor or self._out_of_order(seconds)):
-            return self._restart(cursor_ignored=True)  # the cursor was not followed: a page from elsewhere
+            return self._restart("cursor ignored")  # the cursor was not followed: a page from elsewhere
         elif self._out_of_order(seconds):
             raise PagingError(
                 f"wallet {self.wallet}: /v2/trades rows do not move one way in time ({self.position()}); cannot tell "
@@ -584,11 +585,11 @@ class DataApiV2Pager:
             else:
                 self.upper_s = self._pending_s or self.upper_s
         if next_cursor is None:  # has_more without a cursor: this walk cannot go on
-            self._restart()
+            self._restart("has_more without a cursor")
         elif self.trust_cursor:
             self.cursor = str(next_cursor)
         elif handed or not self._pending:  # cursors are ignored: a new window from the resume point
-            self._restart()
+            self._restart("window")
         else:
             raise PagingError(
                 f"wallet {self.wallet}: second {_iso(self._pending_s or 0)} holds more fills than one /v2/trades page and "
@@ -598,8 +599,11 @@ class DataApiV2Pager:
             )
         return Fed(handed, self.upper_s)
 
-    def _restart(self, cursor_ignored: bool = False) -> Fed:
-        """A new walk from the resume point: the pending second is read again, whole."""
+    def _restart(self, why: str) -> Fed:
+        """A new walk from the resume point: the pending second is read again, whole. ``why`` is counted
+        for the wallet's closing line (``restarts``)."""
+        cursor_ignored = why == "cursor ignored"
+        self.restarts[why] += 1
         self.cursor, self._pending, self._pending_s, self._last_s = None, [], None, None
         self._skipped = 0
         self.trust_cursor = self.trust_cursor and not cursor_ignored
