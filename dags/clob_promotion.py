@@ -121,7 +121,7 @@ def clob_promotion() -> None:
     audit = swap_tasks.audit_task("promote")
     gate = swap_tasks.dry_run_gate_task()
     approval = swap_tasks.approval_task("promote")
-    swap = swap_tasks.swap_task("promote", plan)
+    swap = swap_tasks.swap_task("promote", plan, approved=True)
     verify = swap_tasks.verify_task(plan)
     resume = swap_tasks.resume_ingestion_task(pause)
     chain(ensure_schema_task(), pause, finished, checks, plan, audit, gate, approval, swap, verify, resume)

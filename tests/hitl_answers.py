@@ -19,6 +19,7 @@ from types import SimpleNamespace
 from typing import Any
 
 TIMEOUT = "timeout"
+MARK_SUCCESS = "mark-success"  # no answer: the task is marked success by hand (the UI's "Mark as success")
 
 
 class HitlAnswer(threading.Thread):
@@ -84,6 +85,9 @@ class HitlAnswer(threading.Thread):
         if self.answer == TIMEOUT:
             self._time_out(ti)
             return
+        if self.answer == MARK_SUCCESS:
+            self._mark_success(ti)
+            return
         from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser
         from airflow.api_fastapi.core_api.datamodels.hitl import UpdateHITLDetailPayload
         from airflow.api_fastapi.core_api.routes.public.hitl import update_hitl_detail
@@ -119,6 +123,21 @@ class HitlAnswer(threading.Thread):
             )
         SchedulerJobRunner.check_awaiting_input_timeouts(SimpleNamespace(log=logging.getLogger("scheduler-sweep")))
         self.deadline = deadline
+
+    def _mark_success(self, ti: Any) -> None:
+        """What the grid's "Mark as success" does to the waiting task: its state, no answer."""
+        from airflow.models.taskinstance import TaskInstance
+        from airflow.utils import timezone
+        from airflow.utils.session import create_session
+        from airflow.utils.state import TaskInstanceState
+        from sqlalchemy import update
+
+        with create_session() as session:
+            session.execute(
+                update(TaskInstance)
+                .where(TaskInstance.id == ti.id)
+                .values(state=TaskInstanceState.SUCCESS, end_date=timezone.utcnow())
+            )
 
     def _fallback_reject(self) -> None:
         try:

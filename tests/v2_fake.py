@@ -25,7 +25,8 @@ class FakeV2Api:
     times, None = always), ``ignore_cursor`` (the first page again; ``nonce``: with a fresh cursor string),
     ``arrive`` (after each page, rows arrive above the anchor in its second, at newest + 1, and one second
     below the anchor), ``foreign_from`` (from that request on, every other row belongs to ``other``),
-    ``oldest_first``, ``ignore_end``, ``no_cursor_at`` (that request answers has_more true, next_cursor null)."""
+    ``oldest_first``, ``ignore_end``, ``no_cursor_at`` (that request answers has_more true, next_cursor null),
+    ``end_cursor`` (what ``next_cursor`` is on the last page instead of null, e.g. ``""``)."""
 
     def __init__(self, rows: list[dict[str, Any]], other: str = "", **faults: Any) -> None:
         self.seq = itertools.count()
@@ -66,7 +67,7 @@ class FakeV2Api:
         page, more = ordered[:limit], len(ordered) > limit
         if f.get("no_cursor_at") == self.requests:
             return {"data": [r for _, _, r in page], "pagination": {"next_cursor": None, "has_more": True}}
-        next_cursor = None
+        next_cursor = f.get("end_cursor")
         if more:
             next_cursor = f"{page[-1][0]}:{page[-1][1]}"
             if f.get("nonce"):
@@ -79,7 +80,7 @@ class FakeV2Api:
             for ts in (anchor_ts, newest + 1, anchor_ts - 1):
                 row = dict(page[-1][2], timestamp=ts, transaction_hash=f"0xarrived{self.requests}-{ts}")
                 self.rows.append((ts, next(self.seq), row))
-        return {"data": data, "pagination": {"next_cursor": next_cursor, "has_more": next_cursor is not None}}
+        return {"data": data, "pagination": {"next_cursor": next_cursor, "has_more": more}}
 
 
 def walk(pager: Any, api: FakeV2Api, max_requests: int = 10_000) -> list[list[dict[str, Any]]]:

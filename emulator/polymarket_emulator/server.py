@@ -49,6 +49,10 @@ Contract followed (see ``shared/polymarket-api.md``):
   ``clob_unhashed``: N (+ ``clob_unhashed_skip``: K)
       N CLOB trades of the key owner (after its K newest fills) arrive first without a transaction
       hash (status MATCHED) until ``POST /__emulator/settle`` (fill-and-kill orders since 2026-07-24, §1.5).
+  ``clob_ignore_maker``
+      CLOB ``/data/trades`` ignores ``maker_address``: the key owner's trades are served whatever wallet
+      is asked for (whether the real API rejects, empties or ignores another wallet there is
+      unconfirmed, §1.6).
   ``apply_to_clob`` (default true)
       ``shift_rows`` and ``shuffle_ties`` apply to CLOB ``/data/trades`` too (the key owner's fills;
       real CLOB ordering is unconfirmed, §1.3).
@@ -148,6 +152,7 @@ class Paging:
     # CLOB trades that arrive first without a transaction hash (polymarket-api.md §1.5)
     clob_unhashed: int = 0
     clob_unhashed_skip: int = 0
+    clob_ignore_maker: bool = False  # /data/trades serves the key owner's trades for any maker_address
 
     def __post_init__(self) -> None:
         if self.shift_ts not in ("next", "now"):
@@ -591,7 +596,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._error(400, "invalid next_cursor")
         maker = query.get("maker_address", "").lower()
         paging = self.server.state.paging if self.server.state.paging.apply_to_clob else Paging()
-        if maker and maker != creds.funder:
+        if maker and maker != creds.funder and not self.server.state.paging.clob_ignore_maker:
             trades: list[dict[str, Any]] = []
         else:
             after, before = self._int(query, "after", 0), self._int(query, "before", 2**62)
@@ -601,6 +606,8 @@ class _Handler(BaseHTTPRequestHandler):
             if paging.shuffle_ties:
                 fills = shuffle_ties(fills, 0, len(fills), self.server.state.tie_rng(), lambda f: f.ts)
             trades = clob_trades(fills, creds)
+            if maker and maker != creds.funder:
+                self.server.state.stats["paging:clob_maker_ignored"] += 1
             if paging.clob_unhashed:
                 unhashed = self.server.state.unhashed_trades()
                 for trade in trades:

@@ -31,8 +31,13 @@ def served_pages(emu, wallets) -> int:
     ],
     ids=["empty-pages-with-has-more", "cursor-rejected-midway", "every-cursor-rejected", "cursor-ignored"],
 )
-def test_v2_faults_leave_exactly_the_served_fills(merges_stopped, emulator_factory, run_dag, paging):
+def test_v2_faults_leave_exactly_the_served_fills(merges_stopped, emulator_factory, run_dag, paging, capfd):
+    capfd.readouterr()
     emu, conf = backfill_under_paging_fault(run_dag, emulator_factory, paging, V2, page_size=PAGE)
+    restarts = {"v2_reject_cursor_at": "restarts: cursor rejected x", "v2_ignore_cursor": "restarts: cursor ignored x1, window x"}
+    if expected := next((line for key, line in restarts.items() if key in paging), None):
+        out = capfd.readouterr()
+        assert expected in out.out + out.err  # the wallet's closing line says why requests exceed pages
     assert emu.stats()["/v2/trades"] <= 2 * served_pages(emu, conf["wallets"]) + 10  # bounded: restarts, not loops
     assert any(k.startswith("paging:v2_") for k in emu.stats())  # the fault really happened
     inserted_nothing_again(run_dag, conf)

@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 
 import pytest
 from airflow.sdk import DagRunState
-from hitl_answers import TIMEOUT, HitlAnswer
+from hitl_answers import MARK_SUCCESS, TIMEOUT, HitlAnswer
 from seeding import checksums, seed_mapping, task_states
 from test_promotion_dags import pause_held
 
@@ -99,3 +99,15 @@ def test_rejection_and_timeout_swap_nothing_and_an_approval_swaps(production_and
     assert restore["verdict"] == "ok" and restore["totals"]["wallets_added"] == 1
     assert f"| {dropped} | added | 0 | {dropped_fills} | {dropped_fills} | 0 |" in restore["summary_md"]
     assert checksums() == after
+
+
+def test_an_approval_step_marked_success_by_hand_swaps_nothing(production_and_a_smaller_staging_set, run_dag, capfd):
+    """"Mark as success" on the waiting approval answers nothing: the swap must not take it for a yes."""
+    before = checksums()
+    with HitlAnswer(MARK_SUCCESS):
+        marked = run_dag("clob_promotion", ASK)
+    states = task_states(marked)
+    assert marked.state == DagRunState.FAILED, states
+    assert states["approve_swap"] == "success" and states["swap_tables"] == "failed", states
+    assert checksums() == before and not pause_held()
+    assert "approve_swap recorded no approval" in capfd.readouterr().out

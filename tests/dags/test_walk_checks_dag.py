@@ -79,3 +79,20 @@ def test_load_tasks_carry_a_timeout_derived_from_their_work(database, emulator, 
         assert timeout == load_timeout(wallets, 30 * 86_400, 20.0)  # 200 requests per 10 s
     assert run_dag("clob_incremental", {"wallets_per_task": 6}).state == DagRunState.SUCCESS
     assert seen[-1] == (6, load_timeout(6, 90 * 86_400 + 3600, 20.0))
+
+
+def test_clob_trades_served_for_another_wallet_are_never_stored(merges_stopped, emulator_factory, run_dag, capfd):
+    """``maker_address`` ignored by the CLOB: asked for any wallet, it serves the key owner's trades."""
+    emu = emulator_factory(
+        wallets=2, proxy_users=1, fills_per_wallet=150, rate_scale=0, paging={"clob_ignore_maker": True}
+    )  # fmt: skip
+    funder = emu.server.state.clob.funder
+    other = next(w for w in emu.dataset.wallets if w != funder)
+    capfd.readouterr()
+    dr = run_dag("clob_backfill", {"lookback": "all", "wallets": [funder, other], "source": "clob"})
+    assert dr.state == DagRunState.FAILED and load_tries(dr) == [1]  # not retried: the API would answer the same
+    out = capfd.readouterr()
+    assert f"wallet {other}: /data/trades answered" in out.out + out.err
+    assert emu.stats().get("paging:clob_maker_ignored", 0) >= 1  # the fault really happened
+    assert stored_fills() == expected_fills(emu, [funder])  # the key owner's own, and nothing under the other wallet
+    assert physical_and_final_counts() == (sum(expected_fills(emu, [funder]).values()),) * 2

@@ -90,8 +90,10 @@ def test_empty_pages_that_never_end_fail_after_a_bounded_number_of_requests():
 def test_a_rejected_cursor_resumes_from_the_last_whole_second(at, times):
     rows = history()
     api = FakeV2Api(rows, reject_cursor_at=at, reject_times=times)
-    batches = walk(pager(), api, max_requests=200)
+    p = pager()
+    batches = walk(p, api, max_requests=200)
     assert counted(batches) == truth(rows) and whole_seconds(batches, rows)  # no gap, no phantom
+    assert p.restarts == {"cursor rejected": api.rejected}  # counted for the wallet's closing line
 
 
 @pytest.mark.parametrize("nonce", [False, True], ids=["same-cursor", "fresh-cursor"])
@@ -174,3 +176,29 @@ def test_a_body_that_is_not_the_envelope_is_retried_and_stores_nothing():
     with pytest.raises(UnexpectedResponseError, match="nothing from it is stored") as err:
         pager().feed([fill(1000)])
     assert is_retryable(err.value)
+
+
+@pytest.mark.parametrize("rows", [history(), [fill(1500, n % 3) for n in range(15)]], ids=["many-seconds", "one-second"])
+def test_an_empty_string_cursor_on_the_last_page_ends_the_walk(rows):
+    """``has_more`` false with ``next_cursor`` "" (not null): the end, not a cursor to send (sent, it is no cursor
+    at all: the walk's first page again, which looped for ever or failed the wallet)."""
+    api = FakeV2Api(rows, end_cursor="")
+    batches = walk(pager(), api, max_requests=100)
+    assert counted(batches) == truth(rows) and whole_seconds(batches, rows)
+    assert api.requests == math.ceil(len(rows) / 20)
+
+
+def test_an_ignored_cursor_answered_with_fresh_cursors_inside_one_second_ends_loudly():
+    """The case the docstring could not see: the newest second holds more fills than a page, the cursor is
+    ignored and every answer carries a fresh cursor, so the same page reads as that second's continuation.
+    No second of one wallet holds that many fills (one Polygon block holds far fewer): the walk fails after a
+    bounded number of requests instead of buffering the same rows until the task's timeout."""
+    rows = [fill(1500, n % 2) for n in range(50)] + history(seconds=5)
+    api = FakeV2Api(rows, ignore_cursor=True, nonce=True)
+    p = DataApiV2Pager(W, start_s=1, upper_s=2000, page_size=20, max_second_fills=200)
+    handed: list = []
+    with pytest.raises(PagingError, match="more than 200 fills in one second"):
+        while (request := p.next_request()) is not None:
+            assert api.requests < 50, "the walk does not end"
+            handed.append(p.feed(api.get(request.params)).rows)
+    assert not counted(handed) - truth(rows)  # only real fills, each at most once

@@ -292,3 +292,21 @@ def test_a_body_that_is_not_the_page_shape_is_retried_and_stores_nothing(pager, 
     with pytest.raises(UnexpectedResponseError, match="nothing from it is stored") as err:
         p.feed(body)
     assert is_retryable(err.value)  # a passing fault of the API or a proxy: Airflow's retry reads it again
+
+
+def owned_trade(i: int, ts: int, side: str, wallet: str) -> dict[str, Any]:
+    """A CLOB trade where ``wallet`` is the taker (top level) or the one maker (``maker_orders``)."""
+    taker, maker = (wallet, OTHER) if side == "TAKER" else (OTHER, wallet)
+    return {**clob_trade(i, ts), "trader_side": side, "maker_address": taker, "maker_orders": [{"maker_address": maker}]}
+
+
+@pytest.mark.parametrize("side", ["TAKER", "MAKER"])
+def test_clob_trades_of_another_wallet_fail_the_walk_and_are_never_handed_over(side):
+    """``maker_address`` not applied (or another account's key): the key owner's trades come back for W."""
+    stranger = "0x" + "ef" * 20
+    pager = ClobPager(W, start_s=1, upper_s=1000)
+    mine = [owned_trade(1, 900, "TAKER", W.upper().replace("0X", "0x")), owned_trade(2, 800, "MAKER", W)]  # any case
+    pager.feed({"data": mine, "next_cursor": "MTAw"})
+    with pytest.raises(ForeignRowsError, match=f"/data/trades answered 1 of 2 rows for other wallets .*{side} {stranger}"):
+        last = [owned_trade(3, 700, "TAKER", W), owned_trade(4, 600, side, stranger)]
+        pager.feed({"data": last, "next_cursor": CLOB_END_CURSOR})

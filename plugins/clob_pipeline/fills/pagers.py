@@ -169,13 +169,45 @@ def check_owner(wallet: str, rows: list[Any], field_name: str, endpoint: str) ->
         if not isinstance(row, dict) or str(row.get(field_name) or "").lower() != wallet
     )
     if foreign:
-        shown = ", ".join(f"{w} x{n}" for w, n in foreign.most_common(3))
-        raise ForeignRowsError(
-            f"wallet {wallet}: {endpoint} answered {sum(foreign.values())} of {len(rows)} rows for other wallets "
-            f"({field_name}: {shown}{' ...' if len(foreign) > 3 else ''}): the user filter was not applied. None of "
-            "these rows is stored, under any wallet; fills handed over before this response are this wallet's own. "
-            "Retry later; if it persists, report it to Polymarket or load the wallet through another source."
-        )
+        _foreign_rows(wallet, foreign, len(rows), field_name, endpoint, "the user filter was not applied")
+
+
+def check_clob_owner(wallet: str, trades: list[Any]) -> None:
+    """Every CLOB trade must be ``wallet``'s: as taker (the top-level ``maker_address`` is the taker
+    order's funder) or through one of its ``maker_orders``. Otherwise nothing of the response is kept.
+
+    Why: ``/data/trades`` lists the *key owner's* trades; the pager asks ``maker_address=<wallet>``, but
+    whether the API rejects, empties or ignores that filter for another wallet is UNCONFIRMED
+    (``shared/polymarket-api.md`` §1.6). Ignored, the key owner's taker trades would be stored under
+    every wallet loaded with ``source=clob``. Trades the normaliser cannot read (no ``trader_side``,
+    not an object) are left to it: it names the field."""
+    foreign: Counter = Counter()
+    for trade in trades:
+        if not isinstance(trade, dict):
+            continue
+        side = str(trade.get("trader_side") or "").upper()
+        if side == "TAKER":
+            owners = {str(trade.get("maker_address") or "").lower()}
+        elif side == "MAKER":
+            orders = trade.get("maker_orders") or []
+            owners = {str(o.get("maker_address") or "").lower() for o in orders if isinstance(o, dict)}
+        else:
+            continue
+        if wallet not in owners:
+            foreign[f"{side} {'/'.join(sorted(owners - {''})) or None}"] += 1
+    if foreign:
+        reason = "the maker_address filter was not applied, or the API key is not this wallet's"
+        _foreign_rows(wallet, foreign, len(trades), "maker_address", "/data/trades", reason)
+
+
+def _foreign_rows(wallet: str, foreign: Counter, total: int, field_name: str, endpoint: str, reason: str) -> None:
+    shown = ", ".join(f"{w} x{n}" for w, n in foreign.most_common(3))
+    raise ForeignRowsError(
+        f"wallet {wallet}: {endpoint} answered {sum(foreign.values())} of {total} rows for other wallets "
+        f"({field_name}: {shown}{' ...' if len(foreign) > 3 else ''}): {reason}. None of "
+        "these rows is stored, under any wallet; fills handed over before this response are this wallet's own. "
+        "Retry later; if it persists, report it to Polymarket or load the wallet through another source."
+    )
 
 
 def _second(row: Any, field_name: str) -> int:
@@ -386,6 +418,9 @@ class DataApiPager:
 
 
 V2_MAX_LIMIT = 1000  # the largest documented /v2/trades page
+# More fills of one wallet in one second than one Polygon block can hold (a block every ~2 s, at most a
+# few thousand fills per block by gas): a second growing past it is the API serving the same rows again.
+MAX_SECOND_FILLS = 10_000
 
 
 @dataclass
@@ -411,18 +446,22 @@ class DataApiV2Pager:
     from its resume point: the newest second not yet handed over, read whole (``end`` = that second).
     Nothing handed over is read twice as new and nothing is skipped. Once the cursor has been ignored,
     every page is followed by such a restart instead of the cursor ("windows"), which ends exactly
-    unless one second holds more fills than a page (then it fails loudly). One case stays unseen: an API
-    that ignores the cursor, answers it with a fresh cursor each time, and whose newest second holds
-    more fills than a page would serve that page again and again as the same second's continuation
-    (rows carry no id, and a second of repeating fills pages that way too); the progress guard does not
-    end it, the task's ``execution_timeout`` does. ``filter_amount``: v2 never serves fills below 0.01
-    shares (``shared/polymarket-api.md`` §3.6); such fills are not in the walk.
+    unless one second holds more fills than a page (then it fails loudly). One case cannot be told
+    apart from real data: an API that ignores the cursor, answers it with a fresh cursor each time, and
+    whose newest second holds more fills than a page serves that page again and again as the same
+    second's continuation (rows carry no id, and a second of repeating fills pages that way too). It
+    is bounded instead: one wallet's fills in one second cannot exceed what one Polygon block holds (a
+    block every ~2 s, each fill tens of thousands of gas: well under ``MAX_SECOND_FILLS``), so a second
+    that grows past it fails loudly. An empty ``next_cursor`` ("") is no cursor: sent, it would ask
+    for the walk's first page again. ``filter_amount``: v2 never serves fills below 0.01 shares
+    (``shared/polymarket-api.md`` §3.6); such fills are not in the walk.
     """
 
     wallet: str
     start_s: int
     upper_s: int
     page_size: int = V2_MAX_LIMIT
+    max_second_fills: int = MAX_SECOND_FILLS
     done: bool = False
     cursor: str | None = None
     trust_cursor: bool = True
@@ -434,6 +473,7 @@ class DataApiV2Pager:
     _last_s: int | None = None  # the last row's second along this walk
     _skipped: int = 0  # rows of the extra seconds on either side, in this walk
     _walk: tuple[int, int] = (0, 0)  # this walk's start and end, sent on every page
+    restarts: Counter = field(default_factory=Counter)  # new walks by reason, for the closing line
 
     def __post_init__(self) -> None:
         if self.page_size <= 0:
@@ -470,7 +510,7 @@ class DataApiV2Pager:
         point. Anything else is not the pager's to handle."""
         if self.cursor is None or getattr(error, "status", None) != 400 or getattr(error, "parameter", None) != "cursor":
             return False
-        self._restart()
+        self._restart("cursor rejected")
         return True
 
     def feed(self, body: Any) -> Fed:
@@ -481,7 +521,7 @@ class DataApiV2Pager:
                 f"wallet {self.wallet}: /v2/trades answered {str(body)[:200]!r}, not {{data, pagination}}; nothing from "
                 "it is stored. Retried; if it persists, the API changed its shape: update fills/pagers.py."
             )
-        next_cursor, has_more = pagination.get("next_cursor"), pagination.get("has_more")
+        next_cursor, has_more = pagination.get("next_cursor") or None, pagination.get("has_more")  # "": none
         check_owner(self.wallet, data, "proxy_wallet", "/v2/trades")
         seconds = [_second(row, "timestamp") for row in data]
         lo, hi = self._walk
@@ -493,7 +533,7 @@ class DataApiV2Pager:
                 "handed over before is stored; retry later or load the wallet with source=data_api_v1."
             )
         if self.cursor and data and (next_cursor == self.cursor or self._out_of_order(seconds)):
-            return self._restart(cursor_ignored=True)  # the cursor was not followed: a page from elsewhere
+            return self._restart("cursor ignored")  # the cursor was not followed: a page from elsewhere
         elif self._out_of_order(seconds):
             raise PagingError(
                 f"wallet {self.wallet}: /v2/trades rows do not move one way in time ({self.position()}); cannot tell "
@@ -511,6 +551,14 @@ class DataApiV2Pager:
                 handed += self._pending
                 self._pending, self._pending_s = [], second
             self._pending.append(row)
+        if len(self._pending) > self.max_second_fills or self._skipped > 2 * self.max_second_fills:
+            raise PagingError(
+                f"wallet {self.wallet}: /v2/trades served more than {self.max_second_fills} fills in one second "
+                f"({self.position()}, {self._skipped} rows of the seconds just outside the window): more than one "
+                "block can hold, so the API is serving the same rows again (a cursor ignored and answered with a "
+                "fresh one). None of that second's fills is stored; every whole second handed over before is. "
+                "Retry later, or load the wallet with source=data_api_v1."
+            )
         return self._after_page(handed, next_cursor, has_more)
 
     def _out_of_order(self, seconds: list[int]) -> bool:
@@ -537,11 +585,11 @@ class DataApiV2Pager:
             else:
                 self.upper_s = self._pending_s or self.upper_s
         if next_cursor is None:  # has_more without a cursor: this walk cannot go on
-            self._restart()
+            self._restart("has_more without a cursor")
         elif self.trust_cursor:
             self.cursor = str(next_cursor)
         elif handed or not self._pending:  # cursors are ignored: a new window from the resume point
-            self._restart()
+            self._restart("window")
         else:
             raise PagingError(
                 f"wallet {self.wallet}: second {_iso(self._pending_s or 0)} holds more fills than one /v2/trades page and "
@@ -551,8 +599,11 @@ class DataApiV2Pager:
             )
         return Fed(handed, self.upper_s)
 
-    def _restart(self, cursor_ignored: bool = False) -> Fed:
-        """A new walk from the resume point: the pending second is read again, whole."""
+    def _restart(self, why: str) -> Fed:
+        """A new walk from the resume point: the pending second is read again, whole. ``why`` is counted
+        for the wallet's closing line (``restarts``)."""
+        cursor_ignored = why == "cursor ignored"
+        self.restarts[why] += 1
         self.cursor, self._pending, self._pending_s, self._last_s = None, [], None, None
         self._skipped = 0
         self.trust_cursor = self.trust_cursor and not cursor_ignored
@@ -602,6 +653,7 @@ class ClobPager:
                 f"wallet {self.wallet}: /data/trades answered {str(body)[:200]!r}, not {{data, next_cursor}}; nothing from "
                 "it is stored. Retried; if it persists, the API changed its shape: update fills/pagers.py."
             )
+        check_clob_owner(self.wallet, body["data"])
         fresh = 0
         for trade in body["data"]:
             trade_id = trade.get("id") if isinstance(trade, dict) else None

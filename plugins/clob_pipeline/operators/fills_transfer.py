@@ -136,7 +136,8 @@ class PolymarketFillsToClickHouseOperator(BaseOperator):
         checkpoints = {row["wallet"]: row for row in ch.query_file_dicts("state/read_checkpoints.sql", state_query)}
         fill_stats = ch.query_file("fills/wallets_fill_stats.sql", {"fills_table": fills_table, "wallets": wallets})
         stored = {wallet: (count, newest_ms) for wallet, count, newest_ms in fill_stats}
-        holds = dict(ch.query_file("state/held_back.sql", {"table_uuid": table_uuid, "wallets": wallets}))
+        ledger_rows = ch.query_file("state/wallet_ledger.sql", {"table_uuid": table_uuid, "wallets": wallets})
+        ledger = {wallet: (hold_ms, synced_ms) for wallet, hold_ms, synced_ms in ledger_rows}  # last completed loads
         make_pager = source.pagers(api)
         loads = {}
         for wallet, user_eoa in targets:
@@ -147,7 +148,7 @@ class PolymarketFillsToClickHouseOperator(BaseOperator):
             if cp:
                 self.log.info("resuming wallet %s from checkpoint: %s", wallet, dict(cp))
             count, newest_ms = stored.get(wallet, (0, None))
-            state = WalletState(count, newest_ms if count else None, holds.get(wallet, 0))
+            state = WalletState(count, newest_ms if count else None, *ledger.get(wallet, (0, 0)))
             start_s = policy.start_for(state)
             loads[wallet] = WalletLoad(
                 ch=ch,

@@ -9,7 +9,8 @@ operator. Each policy makes all three; the operator asks it.
   table (staging).
 - :class:`SinceWatermark` (``clob_incremental``): into the live fills table (read from
   ``live_tables``), every wallet from its watermark minus ``overlap_s`` -- or from its oldest
-  held-back CLOB trade when that is older -- or ``lookback_s`` back when it has nothing stored, to
+  held-back CLOB trade when that is older -- or ``lookback_s`` back when it has nothing stored or no
+  load of it into that table has completed (the ledger: ``state/wallet_ledger.sql``), to
   ``end_s``. It skips while a promotion or rollback pauses ingestion, and fails for a retry when the
   live table changed while it ran.
 
@@ -32,7 +33,8 @@ class WalletState(NamedTuple):
 
     fills: int  # FINAL count
     newest_ms: int | None  # the watermark; None with nothing stored
-    hold_ms: int  # oldest held-back CLOB trade the last load recorded; 0 = none
+    hold_ms: int  # oldest held-back CLOB trade the last completed load recorded; 0 = none
+    synced_ms: int = 0  # newest fill the last completed load recorded (the ledger); 0 = never completed
 
 
 @dataclass(frozen=True)
@@ -78,9 +80,12 @@ class SinceWatermark:
         return live_tables(ch)["fills"]
 
     def start_for(self, state: WalletState) -> int:
-        if not state.fills or not state.newest_ms:
+        """From the wallet's last completed load (the ledger), never from the table's newest fill: a
+        newest-first walk that failed part way (or a retry of it) stored its newest seconds first, so a
+        window from the table's newest fill would skip everything the failed walk did not reach."""
+        if not state.fills or not state.synced_ms:
             return self.end_s - self.lookback_s
-        start = state.newest_ms // 1000 - self.overlap_s
+        start = state.synced_ms // 1000 - self.overlap_s
         return min(start, state.hold_ms // 1000) if state.hold_ms else start
 
     def confirm_target(self, ch: Any, fills_table: str) -> None:

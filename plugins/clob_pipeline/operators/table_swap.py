@@ -24,24 +24,44 @@ class ClickHouseTableSwapOperator(BaseOperator):
     :param plan: the plan task's output (templated / XComArg): ``incoming`` = per role the table
         that becomes production and its validated row count. The swap refuses if a count changed
         since (an ingestion run wrote after validation), leaving every table as it was.
+    :param approval: (templated) the approval task's answer, when the DAG has one. The swap refuses
+        unless it chose ``Approve``: an approval task marked success by hand in the UI answered
+        nothing, and must not let the swap run unapproved.
 
     Runs only while this DAG run holds the ingestion pause. A retry of this task (after the worker
     died mid-swap) resumes the journal of the same run at once: forward when the validated tables
     are intact, else reversed (see ``JournaledSwap.recover``).
     """
 
-    template_fields: Sequence[str] = ("plan",)
+    template_fields: Sequence[str] = ("plan", "approval")
     ui_color = "#ffe0e0"
 
-    def __init__(self, *, operation: str, plan: Any, clickhouse_conn_id: str = CLICKHOUSE_CONN_ID, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        operation: str,
+        plan: Any,
+        approval: Any = None,
+        require_approval: bool = False,
+        clickhouse_conn_id: str = CLICKHOUSE_CONN_ID,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.operation = operation
         self.plan = plan
+        self.approval, self.require_approval = approval, require_approval
         self.clickhouse_conn_id = clickhouse_conn_id
 
     def execute(self, context: Any) -> dict[str, Any]:
         started = time.monotonic()
         run_id = context["run_id"]
+        answer = self.approval if isinstance(self.approval, dict) else {}
+        if self.require_approval and "Approve" not in (answer.get("chosen_options") or []):
+            raise AirflowFailException(
+                f"refusing to {self.operation}: approve_swap recorded no approval (its answer: {self.approval!r}); it was "
+                "marked success by hand, or its answer is lost. Nothing was changed. Trigger the DAG again and approve "
+                "the swap on the run's Required actions page (or trigger it with approval=auto)."
+            )
         incoming: dict[str, dict[str, Any]] = self.plan["incoming"]
         with ClickHouseHook(self.clickhouse_conn_id) as ch:
             pause = held_pause(ch)

@@ -195,6 +195,9 @@ class WalletLoad:
         watermark = f"watermark {summary['watermark_from']} -> {summary['watermark_to']}" if fills_total else "no fills stored"
         if hold_ms:
             watermark += f", held back from {utc(hold_ms)} (read again by the next run until settled)"
+        if restarts := getattr(self.pager, "restarts", None):  # why the requests exceed the pages (v2)
+            summary["restarts"] = dict(restarts)
+            watermark += ", restarts: " + ", ".join(f"{why} x{n}" for why, n in sorted(restarts.items()))
         self.log.info(
             "wallet %s: table=%s source=%s window=%s pages=%d requests=%d (%.1f/s, %.1fs waiting for the rate limit) "
             "fills_seen=%d inserted=%d already_stored=%d held_back=%d failed_trades=%d fills_total=%d %s in %.2fs%s",

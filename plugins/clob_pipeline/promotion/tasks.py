@@ -211,8 +211,17 @@ def dry_run_gate_task() -> Any:
     return unless_dry_run()
 
 
-def swap_task(operation: str, plan: Any) -> ClickHouseTableSwapOperator:
-    return ClickHouseTableSwapOperator(task_id="swap_tables", operation=operation, plan=plan, pool=CLICKHOUSE_POOL)
+def swap_task(operation: str, plan: Any, approved: bool = False) -> ClickHouseTableSwapOperator:
+    """``approved``: the DAG has ``approve_swap``; the swap then refuses unless that task's answer is Approve
+    (not a task marked success by hand)."""
+    return ClickHouseTableSwapOperator(
+        task_id="swap_tables",
+        operation=operation,
+        plan=plan,
+        approval="{{ ti.xcom_pull(task_ids='approve_swap') }}" if approved else None,
+        require_approval=approved,
+        pool=CLICKHOUSE_POOL,
+    )
 
 
 def verify_task(plan: Any) -> Any:
