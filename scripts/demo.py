@@ -31,6 +31,9 @@ CHDB = DATA / "chdb"
 ANCHOR_FILE = DATA / "emulator.anchor"
 # The demo plays on-call: it approves the audited swap itself instead of waiting on the approval step.
 APPROVE = {"approval": "auto"}
+# The emulated world, the same for every emulator the demo starts (the chain section starts its own: the
+# same data set, so the chain's blocks match what the promotion's reconciliation check cached).
+EMULATED = {"two_wallet_users": 2}  # two users also trade from a second wallet
 
 
 def main() -> int:
@@ -38,7 +41,7 @@ def main() -> int:
     if not ANCHOR_FILE.exists():  # fixed once, so re-runs see the same emulated history
         ANCHOR_FILE.write_text(str(int(time.time()) // 86_400 * 86_400))
     anchor = int(ANCHOR_FILE.read_text())
-    with emulator(DATA, anchor=anchor, two_wallet_users=2) as url:  # two users also trade from a second wallet
+    with emulator(DATA, anchor=anchor, **EMULATED) as url:
         env = airflow_env(AIRFLOW_HOME, CHDB, url)
         prepare_airflow(env)
         users = emulator_get(url, "/__emulator/dataset")["users"]
@@ -125,7 +128,7 @@ def chain_section(anchor: int, wallets: list[str]) -> None:
     from clob_pipeline.reconcile.verdict import summarize
 
     days = 89  # complete days inside the 90-day lookback the backfill loaded
-    with emulator(DATA, anchor=anchor) as url:
+    with emulator(DATA, anchor=anchor, **EMULATED) as url:
         env = airflow_env(AIRFLOW_HOME, CHDB, url)
         chain_env = {**airflow_env(AIRFLOW_HOME, CHDB, url, database="polymarket_chain")}
         chain_env.pop("AIRFLOW_CONN_POLYMARKET_DATA_API")  # Option B: the chain is the only fill source
