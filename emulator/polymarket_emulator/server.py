@@ -147,6 +147,7 @@ class Paging:
     v2_reject_cursor_at: int | None = None
     v2_reject_cursor_times: int | None = 1
     v2_ignore_cursor: bool = False
+    v2_inclusive_anchor: bool = False
     v2_arrive: int = 0
     v2_arrive_times: int | None = None
     # CLOB trades that arrive first without a transaction hash (polymarket-api.md §1.5)
