@@ -27,7 +27,8 @@ class FakeV2Api:
     below the anchor), ``foreign_from`` (from that request on, every other row belongs to ``other``),
     ``oldest_first``, ``ignore_end``, ``no_cursor_at`` (that request answers has_more true, next_cursor null),
     ``end_cursor`` (what ``next_cursor`` is on the last page instead of null, e.g. ``""``), ``inclusive_anchor``
-    (a cursor's page starts with its anchor row, the previous page's last row, again)."""
+    (a cursor's page starts with its anchor row, the previous page's last row, again), ``exclusive_bounds``
+    (``start`` and ``end`` exclusive; inclusive otherwise)."""
 
     def __init__(self, rows: list[dict[str, Any]], other: str = "", **faults: Any) -> None:
         self.seq = itertools.count()
@@ -60,6 +61,8 @@ class FakeV2Api:
             if f.get("ignore_cursor"):
                 cursor = None
         start, end, limit = params["start"], params["end"], params["limit"]
+        if f.get("exclusive_bounds"):
+            start, end = start + 1, end - 1
         ordered = [t for t in self._ordered() if t[0] >= start and (f.get("ignore_end") or t[0] <= end)]
         if cursor:
             anchor = tuple(int(x) for x in cursor.split(":")[:2])

@@ -259,3 +259,42 @@ def test_a_second_larger_than_a_page_whose_boundary_repeats_again_fails_loudly_w
             handed.append(p.feed(api.get(request.params)).rows)
     assert W in str(err.value) and "reading the second alone served 20" in str(err.value)
     assert counted(handed) == truth(rows, 1021) and whole_seconds(handed, rows)  # every second above it, whole
+
+
+@pytest.mark.parametrize("exclusive", [False, True], ids=["inclusive-bounds", "exclusive-bounds"])
+@pytest.mark.parametrize("start", [1, 1010], ids=["all-history", "from-1010"])
+@pytest.mark.parametrize("upper", [1039, 1035], ids=["from-the-newest", "below-the-newest"])
+def test_windows_read_seconds_over_half_a_page_exactly_whatever_start_and_end_mean(exclusive, start, upper):
+    """Cursors ignored, so every page is a new window one second wider than the resume point on both sides.
+    With an inclusive ``end`` the second above (already handed over) comes back on top of the page, and with an
+    inclusive ``start`` the second below comes after the window's last one: 12 of either beside 12 of the
+    current second overflow a page of 20 although that second fits. Neither may fail the wallet. (From the
+    newest second, the first walk's extra second is empty: ``end`` is learned by the windows themselves.)"""
+    rows = history(seconds=40, per_second=12)
+    api = FakeV2Api(rows, ignore_cursor=True, exclusive_bounds=exclusive)
+    p = pager(upper=upper, start=start)
+    batches = walk(p, api, max_requests=200)
+    assert counted(batches) == truth(rows, start, upper) and whole_seconds(batches, rows)
+    assert (p.end_extra, p.start_extra) == ((1, 1) if exclusive else (0, int(start == 1)))  # learned from the rows
+
+
+def test_a_walk_ends_at_the_first_row_beyond_the_window():
+    """A row older than the window's oldest second (newest first, an inclusive ``start``) shows the walk has
+    served all of the window: the 50 fills of the second below are not paged through."""
+    rows = history(seconds=20, first=1010) + [fill(1009, n % 3) for n in range(50)]
+    api = FakeV2Api(rows)
+    p = pager(start=1010)
+    batches = walk(p, api)
+    assert counted(batches) == truth(rows, 1010) and whole_seconds(batches, rows)
+    assert api.requests == math.ceil((len(rows) - 50 + 1) / 20) and p.start_extra == 0
+
+
+def test_a_second_read_alone_is_not_crowded_out_by_the_second_above_it():
+    """An inclusive anchor makes every boundary repeat; reading a second alone asks ``end`` one second late,
+    so with an inclusive ``end`` the 12 fills of the second above fill most of the page. That read is done
+    again with the exact ``end`` instead of following its cursor (which would repeat again and fail)."""
+    rows = history(seconds=40, per_second=12)
+    api = FakeV2Api(rows, inclusive_anchor=True)
+    p = pager()
+    batches = walk(p, api, max_requests=300)
+    assert counted(batches) == truth(rows) and whole_seconds(batches, rows)

@@ -444,8 +444,13 @@ class DataApiV2Pager:
     Requests: ``user``, ``taker_only=false``, ``start``/``end`` one second wider than the window (so an
     inclusive and an exclusive reading both cover it; rows of those two seconds are dropped; all history
     is ``start=1``), ``limit`` the largest documented (1,000), then ``cursor=<next_cursor>`` with the
-    same filters on every page. The walk ends only when ``next_cursor`` is null: a short or empty page
-    with ``has_more`` true is not the end.
+    same filters on every page. Whether v2's ``start``/``end`` are inclusive is not documented: once a
+    row of the extra second comes back, that bound is inclusive and later walks ask it exactly
+    (``start_extra``/``end_extra`` 0, as ``DataApiPager.end_extra``). Rows of the extra seconds take page
+    space, so they never decide that a second is too large for a page: a walk whose extra second came
+    back on the near side is asked again exactly. The walk ends when ``next_cursor`` is null (a short or
+    empty page with ``has_more`` true is not the end), or at a row beyond the window's far side: every
+    row of the window came before it along the walk, so its pending second is whole.
 
     Checked on every page: the envelope; every row's ``proxy_wallet`` is the wallet (``ForeignRowsError``
     otherwise); every row inside the requested ``start``/``end``; timestamps moving one way only along
@@ -492,6 +497,8 @@ class DataApiV2Pager:
     trust_cursor: bool = True
     direction: int = 0  # -1 newest first, +1 oldest first, 0 not known yet
     walks: int = 1
+    end_extra: int = 1  # ask ``end`` one second late until a row of that second shows it inclusive (then 0)
+    start_extra: int = 1  # the same for ``start``, one second early
     _lower_s: int = 0  # every second below it is handed over (an oldest-first walk moves it up)
     _pending: list[Any] = field(default_factory=list)  # rows of the walk's current second
     _pending_s: int | None = None
@@ -502,6 +509,8 @@ class DataApiV2Pager:
     _reread: int | None = None  # the second being read again alone (a page boundary repeated its row)
     _held: _HeldPage | None = None  # the page that repeated it: the walk goes on from there
     _direction_assumed: bool = False  # newest first taken without a row showing it (see the docstring)
+    _learned: bool = False  # this walk showed a bound inclusive: its extra second's rows took page space
+    _passed: bool = False  # this walk served a row beyond the window's far side: it served all the window
     restarts: Counter = field(default_factory=Counter)  # new walks by reason, for the closing line
 
     def __post_init__(self) -> None:
@@ -523,7 +532,8 @@ class DataApiV2Pager:
         """A narrower window left to read, then a second being read again alone, then more rows of the
         current second read in this walk (a restart reads them again, which is not progress until it
         gets further)."""
-        return (self._lower_s - self.upper_s, int(self._reread is not None), len(self._pending), self._skipped)
+        extras = -(self.start_extra + self.end_extra)  # a bound learned exact
+        return (self._lower_s - self.upper_s, extras, int(self._reread is not None), len(self._pending), self._skipped)
 
     def _bounds(self) -> tuple[int, int]:
         """The seconds this walk hands over: the window left, or the one second read again alone."""
@@ -534,7 +544,7 @@ class DataApiV2Pager:
             return None
         if self.cursor is None:  # a walk starts: its filters stay the same on every page
             lo, hi = self._bounds()
-            self._walk = (max(1, lo - 1), hi + 1)
+            self._walk = (max(1, lo - self.start_extra), hi + self.end_extra)
         start, end = self._walk
         params: dict[str, Any] = {"user": self.wallet, "taker_only": "false", "start": start, "end": end, "limit": self.page_size}
         if self.cursor:
@@ -589,7 +599,7 @@ class DataApiV2Pager:
                 "Retry later, or load the wallet with source=data_api_v1."
             )
         if self._reread is not None:
-            return self._after_reread_page(seconds, next_cursor, has_more)
+            return self._after_reread_page(next_cursor, has_more)
         return self._after_page(handed, next_cursor, has_more)
 
     def _take(self, data: list[Any], seconds: list[int]) -> list[Any]:
@@ -603,6 +613,7 @@ class DataApiV2Pager:
             self._last_s = second
             if not lo <= second <= hi:
                 self._skipped += 1  # the extra second asked on either side of the window, or one handed over
+                self._outside(second, lo, hi)
                 continue
             if second != self._pending_s:  # a new second: the pending one is whole
                 handed += self._pending
@@ -611,6 +622,18 @@ class DataApiV2Pager:
         if data:
             self._tail = (seconds[-1], _canonical(data[-1])) if lo <= seconds[-1] <= hi else None
         return handed
+
+    def _outside(self, second: int, lo: int, hi: int) -> None:
+        """A row outside the seconds handed over: the extra second asked on one side shows that bound
+        inclusive (asked exactly from the next walk on); one beyond the far side of the window, along the
+        walk, shows the walk has served everything in the window."""
+        start, end = self._walk
+        if self.end_extra and second == end > hi:
+            self.end_extra, self._learned = 0, True
+        elif self.start_extra and second == start < lo:
+            self.start_extra, self._learned = 0, True
+        if self.direction and (second - (lo if self.direction < 0 else hi)) * self.direction > 0:
+            self._passed = True
 
     def _boundary_repeated(self, data: list[Any], seconds: list[int], next_cursor: Any, has_more: Any) -> Fed:
         """This page starts with the previous page's last row again (same second, same content): an
@@ -634,19 +657,20 @@ class DataApiV2Pager:
             self._direction_assumed = not steps
         self._held = _HeldPage(data, seconds, next_cursor, has_more, self._walk, self.cursor, self._skipped, len(self._pending))
         self.restarts["page boundary repeated"] += 1
-        self._reread, self.walks = second, self.walks + 1
-        self.cursor, self._pending, self._pending_s, self._last_s, self._tail, self._skipped = None, [], None, None, None, 0
+        self._reread = second
+        self._new_walk()
         return Fed([], self.upper_s)
 
-    def _after_reread_page(self, seconds: list[int], next_cursor: Any, has_more: Any) -> Fed:
+    def _after_reread_page(self, next_cursor: Any, has_more: Any) -> Fed:
         """The second read alone is whole once its walk ends or a row beyond it (along the walk) comes."""
-        second = self._reread
-        assert second is not None
-        if (next_cursor is None and has_more is not True) or any((s - second) * self.direction > 0 for s in seconds):
+        if (next_cursor is None and has_more is not True) or self._passed:
             return self._finish_reread()
         if next_cursor is None:
             return self._restart("has_more without a cursor")
-        self.cursor = str(next_cursor)  # more than a page: its boundaries are checked like any other
+        if self._learned:  # the extra second above it took page space: read it again with the exact bound
+            self._new_walk()
+        else:  # more than a page: its boundaries are checked like any other
+            self.cursor = str(next_cursor)
         return Fed([], self.upper_s)
 
     def _finish_reread(self) -> Fed:
@@ -663,6 +687,7 @@ class DataApiV2Pager:
             self.done = True
             return Fed(rows, self.start_s - 1)
         self._walk, self.cursor, self._skipped, self._last_s = held.walk, held.cursor, held.skipped, second
+        self._learned = self._passed = False
         return self._after_page(rows + self._take(held.data, held.seconds), held.next_cursor, held.has_more)
 
     def _out_of_order(self, seconds: list[int]) -> bool:
@@ -678,7 +703,7 @@ class DataApiV2Pager:
         return False
 
     def _after_page(self, handed: list[Any], next_cursor: Any, has_more: Any) -> Fed:
-        if next_cursor is None and has_more is not True:  # the walk's end: the pending second is whole
+        if (next_cursor is None and has_more is not True) or self._passed:  # the walk's end: the pending second is whole
             handed += self._pending
             self._pending, self._pending_s = [], None
             self.done = True
@@ -692,8 +717,8 @@ class DataApiV2Pager:
             self._restart("has_more without a cursor")
         elif self.trust_cursor:
             self.cursor = str(next_cursor)
-        elif handed or not self._pending:  # cursors are ignored: a new window from the resume point
-            self._restart("window")
+        elif handed or not self._pending or self._learned:  # cursors ignored: a new window from the resume point
+            self._restart("window")  # (learned: the extra second's rows took page space; now asked exactly)
         else:
             raise PagingError(
                 f"wallet {self.wallet}: second {_iso(self._pending_s or 0)} holds more fills than one /v2/trades page and "
@@ -706,13 +731,17 @@ class DataApiV2Pager:
     def _restart(self, why: str) -> Fed:
         """A new walk from the resume point: the pending second is read again, whole. ``why`` is counted
         for the wallet's closing line (``restarts``)."""
-        cursor_ignored = why == "cursor ignored"
         self.restarts[why] += 1
-        self.cursor, self._pending, self._pending_s, self._last_s = None, [], None, None
-        self._skipped, self._tail, self._reread, self._held = 0, None, None, None
-        self.trust_cursor = self.trust_cursor and not cursor_ignored
-        self.walks += 1
+        self.trust_cursor = self.trust_cursor and why != "cursor ignored"
+        self._reread = self._held = None
+        self._new_walk()
         return Fed([], self.upper_s)
+
+    def _new_walk(self) -> None:
+        """Forget the current walk: the next request starts one (no cursor) over ``_bounds()``."""
+        self.cursor, self._pending, self._pending_s, self._last_s, self._tail = None, [], None, None, None
+        self._skipped, self._learned, self._passed = 0, False, False
+        self.walks += 1
 
 
 @dataclass
