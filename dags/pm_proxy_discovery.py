@@ -120,6 +120,7 @@ def pm_proxy_discovery() -> None:
         resolved = [m for r in results for m in r["resolved"]]
         failed = [f for r in results for f in r["failed"]]
         not_found = sum(len(r["not_found"]) for r in results)
+        gamma_failed = sum(len(r.get("gamma_failed", [])) for r in results)  # resolved from the probes only
         requests = sum(r.get("requests", 0) for r in results)
         with ClickHouseHook() as ch:
             known = ch.query_file(
@@ -158,7 +159,7 @@ def pm_proxy_discovery() -> None:
             f"proxy discovery: looked_up={looked_up} wallets={len(resolved)} direct={len(resolved) - found} "
             f"proxy_separated={found} (proxy={kinds['proxy']} safe={kinds['safe']} deposit={kinds['deposit']}) "
             f"several_wallets={sum(n > 1 for n in eoas.values())} no_activity={not_found} failed={len(failed)} "
-            f"with {requests} API requests; "
+            f"gamma_failed={gamma_failed} with {requests} API requests; "
             f"new_rows={len(new)} retyped={len(retyped)}; {STAGING_PROXY_TABLE} now {total} mappings of {users} "
             f"users ({separated} proxy-separated of which {deposit} deposit, {direct} direct; {several} users with "
             f"several wallets) in {time.monotonic() - started:.2f}s"

@@ -26,7 +26,9 @@ class FakeV2Api:
     ``arrive`` (after each page, rows arrive above the anchor in its second, at newest + 1, and one second
     below the anchor), ``foreign_from`` (from that request on, every other row belongs to ``other``),
     ``oldest_first``, ``ignore_end``, ``no_cursor_at`` (that request answers has_more true, next_cursor null),
-    ``end_cursor`` (what ``next_cursor`` is on the last page instead of null, e.g. ``""``)."""
+    ``end_cursor`` (what ``next_cursor`` is on the last page instead of null, e.g. ``""``), ``inclusive_anchor``
+    (a cursor's page starts with its anchor row, the previous page's last row, again), ``exclusive_bounds``
+    (``start`` and ``end`` exclusive; inclusive otherwise)."""
 
     def __init__(self, rows: list[dict[str, Any]], other: str = "", **faults: Any) -> None:
         self.seq = itertools.count()
@@ -59,10 +61,15 @@ class FakeV2Api:
             if f.get("ignore_cursor"):
                 cursor = None
         start, end, limit = params["start"], params["end"], params["limit"]
+        if f.get("exclusive_bounds"):
+            start, end = start + 1, end - 1
         ordered = [t for t in self._ordered() if t[0] >= start and (f.get("ignore_end") or t[0] <= end)]
         if cursor:
             anchor = tuple(int(x) for x in cursor.split(":")[:2])
-            after = (lambda t: (t[0], t[1]) > anchor) if f.get("oldest_first") else (lambda t: (t[0], t[1]) < anchor)
+            if f.get("inclusive_anchor"):
+                after = (lambda t: (t[0], t[1]) >= anchor) if f.get("oldest_first") else (lambda t: (t[0], t[1]) <= anchor)
+            else:
+                after = (lambda t: (t[0], t[1]) > anchor) if f.get("oldest_first") else (lambda t: (t[0], t[1]) < anchor)
             ordered = [t for t in ordered if after(t)]
         page, more = ordered[:limit], len(ordered) > limit
         if f.get("no_cursor_at") == self.requests:

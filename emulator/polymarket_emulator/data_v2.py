@@ -22,6 +22,9 @@ Faults (fields of the emulator's ``Paging``, all off by default):
     from the K-th request that carries a cursor on, cursors are rejected: 400 naming ``cursor``.
 ``v2_ignore_cursor``
     the cursor is ignored: the walk's first page again, with the same ``next_cursor``.
+``v2_inclusive_anchor``
+    the keyset anchor is inclusive (an off-by-one): a cursor's page starts with its anchor row, the
+    previous page's last row, again; the cursor still moves on (each page serves ``limit - 1`` new rows).
 ``v2_arrive`` N (+ ``v2_arrive_times``)
     after each served page, for the first ``v2_arrive_times`` pages (null = all): N fills arrive newer
     than the anchor (in the anchor's second, above it, and at the wallet's newest second + 1) and N
@@ -200,7 +203,10 @@ def serve(state: Any, query: dict[str, str]) -> dict[str, Any]:
         index = bisect.bisect_left(keys, -hi)
     else:
         first, end_of_second = bisect.bisect_left(keys, -anchor[0]), bisect.bisect_right(keys, -anchor[0])
-        index = max(first - 1, end_of_second - 1 - anchor[1]) + 1
+        at_anchor = end_of_second - 1 - anchor[1]  # a fill's sequence counts from its second's oldest
+        index = max(first, at_anchor if paging.v2_inclusive_anchor else at_anchor + 1)
+        if paging.v2_inclusive_anchor:
+            state.stats["paging:v2_inclusive_anchor"] += 1
 
     def served(f: Any) -> bool:
         return (not taker_only or f.role == "taker") and (f.size if filter_type == "TOKENS" else f.size * f.price) >= amount

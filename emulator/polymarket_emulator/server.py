@@ -17,7 +17,7 @@ Contract followed (see ``shared/polymarket-api.md``):
   the server is threaded, so concurrent requests overlap.
 - Fault injection through ``POST /__emulator/faults``: HTTP status (5xx), slow responses,
   malformed JSON, a 200 whose JSON is an error object (``error_body``), optionally only for one
-  ``user`` and after N matching requests.
+  ``user`` (the ``user``, ``maker_address`` or Gamma ``address`` asked for) and after N matching requests.
 
 - Paging faults through ``POST /__emulator/paging`` (or ``make_server(paging=...)``): how the real
   ``/trades`` is *reported* to page (``polymarket-api.md`` §3.5), each off by default, deterministic:
@@ -147,6 +147,7 @@ class Paging:
     v2_reject_cursor_at: int | None = None
     v2_reject_cursor_times: int | None = 1
     v2_ignore_cursor: bool = False
+    v2_inclusive_anchor: bool = False
     v2_arrive: int = 0
     v2_arrive_times: int | None = None
     # CLOB trades that arrive first without a transaction hash (polymarket-api.md §1.5)
@@ -417,7 +418,7 @@ class _Handler(BaseHTTPRequestHandler):
         if wait is not None:
             state.stats["429"] += 1
             return self._error(429, "Too Many Requests", {"Retry-After": str(max(1, math.ceil(wait)))})
-        fault = state.take_fault(path, query.get("user") or query.get("maker_address"))
+        fault = state.take_fault(path, query.get("user") or query.get("maker_address") or query.get("address"))
         if fault is not None:
             state.stats[f"fault:{fault.kind}"] += 1
             if fault.kind == "status":

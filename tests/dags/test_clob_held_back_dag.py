@@ -4,6 +4,7 @@ the hash appears, however far the watermark has moved past them."""
 
 from __future__ import annotations
 
+import re
 import time
 from collections import Counter
 
@@ -22,14 +23,20 @@ def fill_keys(fills) -> Counter:
     )
 
 
-def test_trades_without_a_hash_are_held_back_and_loaded_once_they_settle(database, emulator_factory, run_dag, capfd):
+def unhashed_clob(emulator_factory):
+    """Two mapped wallets; the CLOB key owner's (``funder``) fills 20 and 21, newest first, are served by the CLOB
+    without a transaction hash until ``/__emulator/settle``."""
     emu = emulator_factory(
         wallets=2, proxy_users=1, fills_per_wallet=120, rate_scale=0, anchor_s=int(time.time()) - 300, history_days=10,
         paging={"clob_unhashed": 2, "clob_unhashed_skip": 20},
     )  # fmt: skip
     seed_mapping(emu)
     funder = emu.server.state.clob.funder
-    fills = emu.dataset.visible_fills(funder)
+    return emu, funder, emu.dataset.visible_fills(funder)
+
+
+def test_trades_without_a_hash_are_held_back_and_loaded_once_they_settle(database, emulator_factory, run_dag, capfd):
+    emu, funder, fills = unhashed_clob(emulator_factory)
     held = fill_keys(fills[20:22])
     assert fills[0].ts - fills[21].ts > 3600  # far behind the newest fill: only the hold keeps them in the window
     conf = {"source": "clob", "overlap_minutes": 1}
@@ -52,3 +59,34 @@ def test_trades_without_a_hash_are_held_back_and_loaded_once_they_settle(databas
     assert "held back from" not in capfd.readouterr().out  # the hold is cleared
     ledger, table = ledger_and_table_counts()
     assert {w: n for w, n in ledger.items() if n} == table  # the other wallet has no CLOB fills: 0 recorded
+
+
+def hold_from_ms(wallet: str) -> int:
+    [(ms,)] = ch_rows(
+        "SELECT toUnixTimestamp64Milli(argMax(hold_from_ts, updated_at)) FROM {db:Identifier}.wallet_sync_state "
+        "WHERE wallet = {w:String}",
+        {"w": wallet},
+    )
+    return ms
+
+
+def test_a_data_api_load_whose_window_covers_a_clob_hold_clears_it(database, emulator_factory, run_dag, capfd):
+    """A CLOB run holds two unhashed trades back; the wallet then loads only through the Data API v2, which
+    serves settled fills only: its completed load over a window covering the hold stores those trades' fills
+    (settled since) and clears the hold, so the next run's window starts from the watermark again."""
+    emu, funder, fills = unhashed_clob(emulator_factory)
+    assert run_dag("clob_incremental", {"source": "clob", "overlap_minutes": 1}).state == DagRunState.SUCCESS
+    hold_s = min(f.ts for f in fills[20:22])
+    assert hold_from_ms(funder) == hold_s * 1000  # held by the CLOB load
+
+    capfd.readouterr()
+    conf = {"source": "data_api_v2", "overlap_minutes": 1}
+    assert run_dag("clob_incremental", conf).state == DagRunState.SUCCESS
+    assert stored_fills() == expected_fills(emu, emu.dataset.wallets)  # the held trades came through the Data API
+    assert hold_from_ms(funder) == 0 and "held back from" not in capfd.readouterr().out  # the hold is cleared
+
+    capfd.readouterr()
+    assert run_dag("clob_incremental", conf).state == DagRunState.SUCCESS
+    line = next(x for x in capfd.readouterr().out.splitlines() if f"wallet {funder}: table=" in x)
+    window_start = re.search(r" window=(\S+?)\.\.", line).group(1)
+    assert window_start > time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(hold_s))  # from the watermark, not the hold

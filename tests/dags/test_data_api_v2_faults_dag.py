@@ -9,7 +9,14 @@ from __future__ import annotations
 import pytest
 from airflow.sdk import DagRunState
 from fills_truth import expected_fills, physical_and_final_counts, stored_fills
-from paging_checks import backfill_under_paging_fault, exact, inserted_nothing_again, load_tries, merges_stopped
+from paging_checks import (
+    backfill_under_paging_fault,
+    exact,
+    inserted_nothing_again,
+    load_tries,
+    merges_stopped,
+    parts_of_staging,
+)
 
 __all__ = ["merges_stopped"]  # the fixture, imported for pytest
 
@@ -63,6 +70,38 @@ def test_an_ignored_cursor_inside_a_second_larger_than_a_page_fails_loudly_with_
     newest_missing = max(f[-1] for f in (truth - stored).elements())
     assert all(f[-1] > newest_missing for f in stored.elements())  # whole seconds above the failing one
     assert emu.stats()["/v2/trades"] <= served_pages(emu, wallets) + 10
+
+
+@pytest.mark.parametrize("inclusive", [False, True], ids=["exclusive-anchor", "inclusive-anchor"])
+def test_a_page_boundary_that_repeats_its_row_stores_no_phantom_and_keeps_a_burst_across_it(
+    merges_stopped, emulator_factory, run_dag, inclusive, capfd
+):
+    """``v2_inclusive_anchor``: every cursor page starts with the previous page's last row again. Wallet 1 also
+    holds a bot's burst of 20 identical fills in one second across the boundary after row 100 (98 with the
+    fault): real fills that one read cannot tell from a repeated anchor. Its second is read again alone."""
+    emu = emulator_factory(
+        wallets=2, proxy_users=1, fills_per_wallet=400, rate_scale=0, paging={"v2_inclusive_anchor": inclusive},
+        extra={"page_size": PAGE},
+    )  # fmt: skip
+    wallets = emu.dataset.wallets
+    fills = emu.dataset.visible_fills(wallets[1])
+    first = next(i for i in range(2 * PAGE - 15, 2 * PAGE - 3) if fills[i].ts != fills[i - 1].ts)  # a second's first row
+    assert not {fills[first].ts - 1, fills[first].ts + 1} & {f.ts for f in fills}  # read alone, it fills no page
+    emu.dataset.add_burst(wallets[1], 20, fills[first].ts, distinct=1)  # rows first..first+19: across 98 and 100
+    capfd.readouterr()
+    conf = {"lookback": "all", "wallets": wallets, "source": V2}
+    assert run_dag("clob_backfill", conf).state == DagRunState.SUCCESS
+    exact(emu, wallets)  # no phantom, no burst fill lost: raw and FINAL
+    assert max(expected_fills(emu, wallets).values()) == 20 and parts_of_staging() > 1
+    out = capfd.readouterr()
+    lines = {w: next(line for line in (out.out + out.err).splitlines() if f"wallet {w}: table=" in line) for w in wallets}
+    if inclusive:
+        assert emu.stats()["paging:v2_inclusive_anchor"] > 0 and "page boundary repeated x" in lines[wallets[0]]
+    else:
+        assert "restarts: page boundary repeated x1" in lines[wallets[1]]  # the burst's boundary, read again
+        assert "page boundary repeated" not in lines[wallets[0]]  # it costs requests only when boundary rows repeat
+    assert emu.stats()["/v2/trades"] <= 2 * served_pages(emu, wallets) + 10
+    inserted_nothing_again(run_dag, conf)
 
 
 def test_fills_arriving_during_a_walk_are_stored_once_by_this_run_or_the_next(merges_stopped, emulator_factory, run_dag):

@@ -48,3 +48,21 @@ def test_backfill_without_wallets_loads_every_mapped_wallet_with_its_eoa(databas
     pairs = set(ch_rows("SELECT DISTINCT proxy_wallet, user_eoa FROM {db:Identifier}.clob_fills_v2 FINAL"))
     assert pairs == {(u.proxy_wallet, u.user_eoa) for u in emu.dataset.users}
     assert ch_rows("SELECT countIf(user_eoa = '') FROM {db:Identifier}.clob_fills_v2")[0][0] == 0
+
+
+def test_a_failed_gamma_lookup_that_the_probes_resolve_is_said_and_counted(database, emulator_factory, run_dag, capfd):
+    """Gamma fails for one Safe user; its CREATE2 Safe has trades, so it still resolves, and the resolve task
+    says Gamma failed for that address and counts it (the next run looks it up again)."""
+    emu = emulator_factory(
+        wallets=4, proxy_users=3, fills_per_wallet=10, rate_scale=0, extra={"max_attempts": 1, "backoff_base_s": 0.01}
+    )
+    seed_metrics(emu)
+    safe = next(u for u in emu.dataset.users if u.wallet_type == "safe" and u.in_gamma)
+    emu.post("/__emulator/faults", [{"path": "/public-profile", "status": 503, "count": 1000, "user": safe.user_eoa}])
+    capfd.readouterr()
+    assert run_dag("pm_proxy_discovery", {}).state == DagRunState.SUCCESS
+    out = "".join(capfd.readouterr())
+    assert emu.stats()["fault:status"] >= 1
+    assert f"Gamma lookup of {safe.user_eoa} failed" in out and "503" in out
+    assert "failed=0 gamma_failed=1;" in out and "failed=0 gamma_failed=1 with" in out  # the task's line, the DAG's
+    assert mappings() == {(u.user_eoa, u.proxy_wallet, u.wallet_type) for u in emu.dataset.users}

@@ -107,6 +107,12 @@ def test_each_fault_behaves_as_described(emulator):
     emulator.post("/__emulator/paging", {"v2_ignore_cursor": True})
     assert page(emulator, cursor=cursor)[2] == {**first, "data": first["data"]}  # the first page again, same cursor
 
+    emulator.post("/__emulator/paging", {"v2_inclusive_anchor": True})
+    assert page(emulator, cursor=cursor)[2]["data"] == full[29:59]  # the anchor (the last row served) again, then on
+    inclusive = walk(emulator, limit=30)
+    assert len(inclusive) == len(full) + (len(full) - 2) // 29  # one repeated row per page boundary
+    assert Counter(map(content, full)) < Counter(map(content, inclusive))  # every fill, and the repeats on top
+
     other = emulator.dataset.wallets[1]
     emulator.post("/__emulator/paging", {"drop_user_filter": emulator.dataset.wallets[0]})
     wallets = {r["proxy_wallet"] for r in page(emulator, limit=200)[2]["data"]}

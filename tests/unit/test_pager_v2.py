@@ -202,3 +202,99 @@ def test_an_ignored_cursor_answered_with_fresh_cursors_inside_one_second_ends_lo
             assert api.requests < 50, "the walk does not end"
             handed.append(p.feed(api.get(request.params)).rows)
     assert not counted(handed) - truth(rows)  # only real fills, each at most once
+
+
+def sparse_history(seconds: int = 60, per_second: int = 7, first: int = 1000) -> list[dict[str, Any]]:
+    """Like :func:`history`, on every other second: a second read alone shares its page with no neighbour."""
+    return [fill(first + 2 * s, n % 3) for s in range(seconds) for n in range(per_second)]
+
+
+def test_an_inclusive_cursor_anchor_stores_no_phantom_at_any_page_boundary():
+    """The cursor's page starts with its anchor again (the previous page's last row): without a re-read of
+    that second each page boundary adds a phantom fill (22 in these 420)."""
+    rows = history()
+    api = FakeV2Api(rows, inclusive_anchor=True)
+    p = pager()
+    batches = walk(p, api)
+    assert counted(batches) == truth(rows) and whole_seconds(batches, rows)
+    assert p.restarts == {"page boundary repeated": 22} and api.cursor_requests == 22  # each boundary read again once
+
+
+@pytest.mark.parametrize("oldest_first", [False, True], ids=["newest-first", "oldest-first"])
+@pytest.mark.parametrize("inclusive", [False, True], ids=["exclusive-anchor", "inclusive-anchor"])
+def test_identical_fills_straddling_a_page_boundary_are_all_kept(inclusive, oldest_first):
+    """Ten identical fills of one second across a page boundary (a bot's burst) are real: the re-read of their
+    second keeps all of them, with or without an inclusive anchor, and costs one request per such boundary."""
+    second = 1082 if oldest_first else 1080  # its burst covers row 140 (newest first) or 300 (oldest first)
+    rows = sparse_history() + [fill(second, 9, tx="0xburst")] * 10
+    api = FakeV2Api(rows, inclusive_anchor=inclusive, oldest_first=oldest_first)
+    p = pager()
+    batches = walk(p, api)
+    assert counted(batches) == truth(rows) and whole_seconds(batches, rows)
+    if not inclusive:  # only the burst's boundary repeats: one re-read, one request more than the pages
+        assert p.restarts == {"page boundary repeated": 1}
+        assert api.requests == math.ceil(len(rows) / 20) + 1
+
+
+def test_a_rejected_cursor_while_a_second_is_read_again_resumes_exactly():
+    rows = history()
+    api = FakeV2Api(rows, inclusive_anchor=True, reject_cursor_at=4, reject_times=3)
+    p = pager()
+    batches = walk(p, api, max_requests=300)
+    assert counted(batches) == truth(rows) and whole_seconds(batches, rows)
+    assert p.restarts["cursor rejected"] == 3
+
+
+@pytest.mark.parametrize("inclusive", [False, True], ids=["exclusive-anchor", "inclusive-anchor"])
+def test_a_second_larger_than_a_page_whose_boundary_repeats_again_fails_loudly_with_whole_seconds_only(inclusive):
+    """30 identical fills in one second, pages of 20: read alone, its boundary repeats again, so how many
+    fills it holds cannot be told (an inclusive anchor serves 20 + 1 + 9 rows, a real burst 20 + 10)."""
+    rows = sparse_history(seconds=20) + [fill(1020, 9, tx="0xbig")] * 30
+    api = FakeV2Api(rows, inclusive_anchor=inclusive)
+    p = pager()
+    handed: list = []
+    with pytest.raises(PagingError, match=r"second 1970-01-01T00:17:00Z does not fit one /v2/trades page \(limit 20\)") as err:
+        while (request := p.next_request()) is not None:
+            assert api.requests < 50, "the walk does not end"
+            handed.append(p.feed(api.get(request.params)).rows)
+    assert W in str(err.value) and "reading the second alone served 20" in str(err.value)
+    assert counted(handed) == truth(rows, 1021) and whole_seconds(handed, rows)  # every second above it, whole
+
+
+@pytest.mark.parametrize("exclusive", [False, True], ids=["inclusive-bounds", "exclusive-bounds"])
+@pytest.mark.parametrize("start", [1, 1010], ids=["all-history", "from-1010"])
+@pytest.mark.parametrize("upper", [1039, 1035], ids=["from-the-newest", "below-the-newest"])
+def test_windows_read_seconds_over_half_a_page_exactly_whatever_start_and_end_mean(exclusive, start, upper):
+    """Cursors ignored, so every page is a new window one second wider than the resume point on both sides.
+    With an inclusive ``end`` the second above (already handed over) comes back on top of the page, and with an
+    inclusive ``start`` the second below comes after the window's last one: 12 of either beside 12 of the
+    current second overflow a page of 20 although that second fits. Neither may fail the wallet. (From the
+    newest second, the first walk's extra second is empty: ``end`` is learned by the windows themselves.)"""
+    rows = history(seconds=40, per_second=12)
+    api = FakeV2Api(rows, ignore_cursor=True, exclusive_bounds=exclusive)
+    p = pager(upper=upper, start=start)
+    batches = walk(p, api, max_requests=200)
+    assert counted(batches) == truth(rows, start, upper) and whole_seconds(batches, rows)
+    assert (p.end_extra, p.start_extra) == ((1, 1) if exclusive else (0, int(start == 1)))  # learned from the rows
+
+
+def test_a_walk_ends_at_the_first_row_beyond_the_window():
+    """A row older than the window's oldest second (newest first, an inclusive ``start``) shows the walk has
+    served all of the window: the 50 fills of the second below are not paged through."""
+    rows = history(seconds=20, first=1010) + [fill(1009, n % 3) for n in range(50)]
+    api = FakeV2Api(rows)
+    p = pager(start=1010)
+    batches = walk(p, api)
+    assert counted(batches) == truth(rows, 1010) and whole_seconds(batches, rows)
+    assert api.requests == math.ceil((len(rows) - 50 + 1) / 20) and p.start_extra == 0
+
+
+def test_a_second_read_alone_is_not_crowded_out_by_the_second_above_it():
+    """An inclusive anchor makes every boundary repeat; reading a second alone asks ``end`` one second late,
+    so with an inclusive ``end`` the 12 fills of the second above fill most of the page. That read is done
+    again with the exact ``end`` instead of following its cursor (which would repeat again and fail)."""
+    rows = history(seconds=40, per_second=12)
+    api = FakeV2Api(rows, inclusive_anchor=True)
+    p = pager()
+    batches = walk(p, api, max_requests=300)
+    assert counted(batches) == truth(rows) and whole_seconds(batches, rows)

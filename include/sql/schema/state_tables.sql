@@ -22,7 +22,8 @@ ALTER TABLE {db:Identifier}.wallet_sync_state
     MODIFY ORDER BY (wallet, source, table_uuid);
 
 -- hold_from_ts: the oldest CLOB trade the wallet's last load had to hold back (no transaction hash
--- yet, or being retried); epoch 0 = none. The incremental re-reads from there until it settles.
+-- yet, or being retried); epoch 0 = none. The incremental re-reads from there until a completed load
+-- whose window covers it clears it (a CLOB load that sees it settled, or a Data API load: settled fills only).
 ALTER TABLE {db:Identifier}.wallet_sync_state
     ADD COLUMN IF NOT EXISTS hold_from_ts DateTime64(3, 'UTC') AFTER last_run_id;
 

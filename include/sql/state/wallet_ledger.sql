@@ -3,7 +3,7 @@
 -- fill (0 = none). The incremental's window starts from that newest fill, not from the table's: a walk
 -- that failed part way stored its newest seconds first, so the table's newest fill says nothing about
 -- what lies below it. It also starts no later than the held-back trade, so that trade is read again
--- until it settles.
+-- until a completed load covering it clears the hold (WalletLoad._hold_after).
 SELECT wallet,
        toUnixTimestamp64Milli(argMax(hold_from_ts, updated_at)) AS hold_from_ms,
        toUnixTimestamp64Milli(argMax(last_fill_ts, updated_at)) AS synced_ms

@@ -84,6 +84,7 @@ class ChainFillNormalizer:
     source = "chain"
     # Only finalized logs are read: nothing is held back or failed (see ClobFillNormalizer for those).
     can_hold_back = False
+    settled_only = True
     held_back = failed = 0
     held_from_ms: int | None = None
 

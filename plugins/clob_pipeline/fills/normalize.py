@@ -220,6 +220,7 @@ class DataApiFillNormalizer:
 
     # The Data API serves fills from the chain: nothing is held back or failed (see ClobFillNormalizer).
     can_hold_back = False
+    settled_only = True  # a trade held back by a CLOB load and settled since is served (WalletLoad._hold_after)
     held_back = failed = skipped = 0
     held_from_ms: int | None = None
 
@@ -266,6 +267,7 @@ class ClobFillNormalizer:
 
     source = "clob"
     can_hold_back = True  # a load through it re-reads (and so can clear) an earlier hold
+    settled_only = False  # it serves trades before they settle (held back above)
 
     def __init__(self, wallet: str, user_eoa: str) -> None:
         self.wallet = wallet

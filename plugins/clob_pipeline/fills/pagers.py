@@ -418,6 +418,20 @@ class DataApiPager:
 
 
 V2_MAX_LIMIT = 1000  # the largest documented /v2/trades page
+
+
+class _HeldPage(NamedTuple):
+    """The page that repeated the previous page's last row, kept while that second is read alone."""
+
+    data: list[Any]
+    seconds: list[int]
+    next_cursor: Any
+    has_more: Any
+    walk: tuple[int, int]  # the walk's filters, sent again with its cursor
+    cursor: str | None  # the cursor that fetched it
+    skipped: int  # the walk's rows outside the window so far
+    served: int  # rows of that second the walk had served before the boundary (for an error)
+
 # More fills of one wallet in one second than one Polygon block can hold (a block every ~2 s, at most a
 # few thousand fills per block by gas): a second growing past it is the API serving the same rows again.
 MAX_SECOND_FILLS = 10_000
@@ -430,8 +444,13 @@ class DataApiV2Pager:
     Requests: ``user``, ``taker_only=false``, ``start``/``end`` one second wider than the window (so an
     inclusive and an exclusive reading both cover it; rows of those two seconds are dropped; all history
     is ``start=1``), ``limit`` the largest documented (1,000), then ``cursor=<next_cursor>`` with the
-    same filters on every page. The walk ends only when ``next_cursor`` is null: a short or empty page
-    with ``has_more`` true is not the end.
+    same filters on every page. Whether v2's ``start``/``end`` are inclusive is not documented: once a
+    row of the extra second comes back, that bound is inclusive and later walks ask it exactly
+    (``start_extra``/``end_extra`` 0, as ``DataApiPager.end_extra``). Rows of the extra seconds take page
+    space, so they never decide that a second is too large for a page: a walk whose extra second came
+    back on the near side is asked again exactly. The walk ends when ``next_cursor`` is null (a short or
+    empty page with ``has_more`` true is not the end), or at a row beyond the window's far side: every
+    row of the window came before it along the walk, so its pending second is whole.
 
     Checked on every page: the envelope; every row's ``proxy_wallet`` is the wallet (``ForeignRowsError``
     otherwise); every row inside the requested ``start``/``end``; timestamps moving one way only along
@@ -455,6 +474,17 @@ class DataApiV2Pager:
     that grows past it fails loudly. An empty ``next_cursor`` ("") is no cursor: sent, it would ask
     for the walk's first page again. ``filter_amount``: v2 never serves fills below 0.01 shares
     (``shared/polymarket-api.md`` §3.6); such fills are not in the walk.
+
+    **A page boundary that repeats its row.** A page whose first row is identical to the previous page's
+    last row, in the same second, is either a cursor that serves its anchor again (an inclusive keyset
+    anchor: one phantom per page boundary) or two identical fills of that second split by the boundary;
+    one read cannot tell which. So the boundary is not trusted: that second is read again alone (a new
+    walk covering only it, one page when it holds no more fills than a page) and its fills are taken from
+    that read only; the walk then goes on from the page that repeated (its rows of that second dropped).
+    This costs requests only when boundary rows are identical. A second that does not fit one page and
+    whose boundary repeats in that read too cannot be counted: the wallet fails loudly, naming the second
+    and the counts, with only whole seconds stored. (If the walk's direction is still unknown then, all it
+    served was that second: it is taken as newest first, and a later row going the other way fails.)
     """
 
     wallet: str
@@ -467,12 +497,20 @@ class DataApiV2Pager:
     trust_cursor: bool = True
     direction: int = 0  # -1 newest first, +1 oldest first, 0 not known yet
     walks: int = 1
+    end_extra: int = 1  # ask ``end`` one second late until a row of that second shows it inclusive (then 0)
+    start_extra: int = 1  # the same for ``start``, one second early
     _lower_s: int = 0  # every second below it is handed over (an oldest-first walk moves it up)
     _pending: list[Any] = field(default_factory=list)  # rows of the walk's current second
     _pending_s: int | None = None
     _last_s: int | None = None  # the last row's second along this walk
     _skipped: int = 0  # rows of the extra seconds on either side, in this walk
     _walk: tuple[int, int] = (0, 0)  # this walk's start and end, sent on every page
+    _tail: tuple[int, str] | None = None  # the previous page's last row (second, content), if in the window
+    _reread: int | None = None  # the second being read again alone (a page boundary repeated its row)
+    _held: _HeldPage | None = None  # the page that repeated it: the walk goes on from there
+    _direction_assumed: bool = False  # newest first taken without a row showing it (see the docstring)
+    _learned: bool = False  # this walk showed a bound inclusive: its extra second's rows took page space
+    _passed: bool = False  # this walk served a row beyond the window's far side: it served all the window
     restarts: Counter = field(default_factory=Counter)  # new walks by reason, for the closing line
 
     def __post_init__(self) -> None:
@@ -484,21 +522,29 @@ class DataApiV2Pager:
 
     def position(self) -> str:
         mode = "cursor" if self.cursor else "first page"
+        alone = f", reading {_iso(self._reread)} again alone" if self._reread is not None else ""
         return (
-            f"walk {self.walks} ({mode}{'' if self.trust_cursor else ', cursors ignored: windows'}), "
+            f"walk {self.walks} ({mode}{'' if self.trust_cursor else ', cursors ignored: windows'}{alone}), "
             f"{_iso(self._lower_s)}..{_iso(self.upper_s)}, {len(self._pending)} rows of {_iso(self._pending_s or 0)} pending"
         )
 
     def progress(self) -> tuple:
-        """A narrower window left to read, then more rows of the current second read in this walk (a
-        restart reads them again, which is not progress until it gets further)."""
-        return (self._lower_s - self.upper_s, len(self._pending), self._skipped)
+        """A narrower window left to read, then a second being read again alone, then more rows of the
+        current second read in this walk (a restart reads them again, which is not progress until it
+        gets further)."""
+        extras = -(self.start_extra + self.end_extra)  # a bound learned exact
+        return (self._lower_s - self.upper_s, extras, int(self._reread is not None), len(self._pending), self._skipped)
+
+    def _bounds(self) -> tuple[int, int]:
+        """The seconds this walk hands over: the window left, or the one second read again alone."""
+        return (self._reread, self._reread) if self._reread is not None else (self._lower_s, self.upper_s)
 
     def next_request(self) -> ApiRequest | None:
         if self.done:
             return None
         if self.cursor is None:  # a walk starts: its filters stay the same on every page
-            self._walk = (max(1, self._lower_s - 1), self.upper_s + 1)
+            lo, hi = self._bounds()
+            self._walk = (max(1, lo - self.start_extra), hi + self.end_extra)
         start, end = self._walk
         params: dict[str, Any] = {"user": self.wallet, "taker_only": "false", "start": start, "end": end, "limit": self.page_size}
         if self.cursor:
@@ -532,25 +578,18 @@ class DataApiV2Pager:
                 f"start={lo}..end={hi} ({self.position()}): the API did not honour the window. Every fill "
                 "handed over before is stored; retry later or load the wallet with source=data_api_v1."
             )
-        if self.cursor and data and (next_cursor == self.cursor or self._out_of_order(seconds)):
-            return self._restart("cursor ignored")  # the cursor was not followed: a page from elsewhere
-        elif self._out_of_order(seconds):
+        if data and self._out_of_order(seconds):
+            if self.cursor and not self._direction_assumed:
+                return self._restart("cursor ignored")  # the cursor was not followed: a page from elsewhere
             raise PagingError(
                 f"wallet {self.wallet}: /v2/trades rows do not move one way in time ({self.position()}); cannot tell "
                 "which seconds are whole. Nothing of this page is stored; retry later or use source=data_api_v1."
             )
-        handed: list[Any] = []
-        for second, row in zip(seconds, data):
-            if self._last_s is not None and second != self._last_s and not self.direction:
-                self.direction = 1 if second > self._last_s else -1
-            self._last_s = second
-            if not self._lower_s <= second <= self.upper_s:
-                self._skipped += 1  # the extra second asked on either side of the window
-                continue
-            if second != self._pending_s:  # a new second: the pending one is whole
-                handed += self._pending
-                self._pending, self._pending_s = [], second
-            self._pending.append(row)
+        if self.cursor and data and next_cursor == self.cursor:
+            return self._restart("cursor ignored")  # its own cursor again: the walk's first page again
+        if self.cursor and data and self._tail == (seconds[0], _canonical(data[0])):
+            return self._boundary_repeated(data, seconds, next_cursor, has_more)
+        handed = self._take(data, seconds)
         if len(self._pending) > self.max_second_fills or self._skipped > 2 * self.max_second_fills:
             raise PagingError(
                 f"wallet {self.wallet}: /v2/trades served more than {self.max_second_fills} fills in one second "
@@ -559,7 +598,97 @@ class DataApiV2Pager:
                 "fresh one). None of that second's fills is stored; every whole second handed over before is. "
                 "Retry later, or load the wallet with source=data_api_v1."
             )
+        if self._reread is not None:
+            return self._after_reread_page(next_cursor, has_more)
         return self._after_page(handed, next_cursor, has_more)
+
+    def _take(self, data: list[Any], seconds: list[int]) -> list[Any]:
+        """Follow one page's rows along the walk: the seconds it shows whole are returned; the walk's
+        current second waits in ``_pending``; rows outside the seconds handed over are skipped."""
+        lo, hi = self._bounds()
+        handed: list[Any] = []
+        for second, row in zip(seconds, data):
+            if self._last_s is not None and second != self._last_s and not self.direction:
+                self.direction = 1 if second > self._last_s else -1
+            self._last_s = second
+            if not lo <= second <= hi:
+                self._skipped += 1  # the extra second asked on either side of the window, or one handed over
+                self._outside(second, lo, hi)
+                continue
+            if second != self._pending_s:  # a new second: the pending one is whole
+                handed += self._pending
+                self._pending, self._pending_s = [], second
+            self._pending.append(row)
+        if data:
+            self._tail = (seconds[-1], _canonical(data[-1])) if lo <= seconds[-1] <= hi else None
+        return handed
+
+    def _outside(self, second: int, lo: int, hi: int) -> None:
+        """A row outside the seconds handed over: the extra second asked on one side shows that bound
+        inclusive (asked exactly from the next walk on); one beyond the far side of the window, along the
+        walk, shows the walk has served everything in the window."""
+        start, end = self._walk
+        if self.end_extra and second == end > hi:
+            self.end_extra, self._learned = 0, True
+        elif self.start_extra and second == start < lo:
+            self.start_extra, self._learned = 0, True
+        if self.direction and (second - (lo if self.direction < 0 else hi)) * self.direction > 0:
+            self._passed = True
+
+    def _boundary_repeated(self, data: list[Any], seconds: list[int], next_cursor: Any, has_more: Any) -> Fed:
+        """This page starts with the previous page's last row again (same second, same content): an
+        inclusive cursor anchor or two identical fills split by the boundary. Read that second again
+        alone and keep this page to go on from once it is read (class docstring)."""
+        second = seconds[0]
+        if self._reread is not None:  # the second read alone does not fit one page, and repeats again
+            held = self._held
+            raise PagingError(
+                f"wallet {self.wallet}: second {_iso(second)} does not fit one /v2/trades page (limit {self.page_size}) "
+                f"and its page boundaries repeat their row: the walk served {held.served if held else '?'} of its fills "
+                f"before repeating the last one, and reading the second alone served {len(self._pending)} before "
+                "repeating again. The API serves a cursor's anchor row again (an inclusive keyset anchor), or the "
+                "second holds identical fills at both boundaries; one cannot tell which, so its fills cannot be "
+                f"counted ({self.position()}). None of that second's fills is stored; every whole second handed "
+                "over before is. Retry later, or load the wallet with source=data_api_v1."
+            )
+        if not self.direction:  # all this walk served is this second: this page may show the direction
+            steps = [b - a for a, b in zip(seconds, seconds[1:]) if a != b]
+            self.direction = (1 if steps[0] > 0 else -1) if steps else -1
+            self._direction_assumed = not steps
+        self._held = _HeldPage(data, seconds, next_cursor, has_more, self._walk, self.cursor, self._skipped, len(self._pending))
+        self.restarts["page boundary repeated"] += 1
+        self._reread = second
+        self._new_walk()
+        return Fed([], self.upper_s)
+
+    def _after_reread_page(self, next_cursor: Any, has_more: Any) -> Fed:
+        """The second read alone is whole once its walk ends or a row beyond it (along the walk) comes."""
+        if (next_cursor is None and has_more is not True) or self._passed:
+            return self._finish_reread()
+        if next_cursor is None:
+            return self._restart("has_more without a cursor")
+        if self._learned:  # the extra second above it took page space: read it again with the exact bound
+            self._new_walk()
+        else:  # more than a page: its boundaries are checked like any other
+            self.cursor = str(next_cursor)
+        return Fed([], self.upper_s)
+
+    def _finish_reread(self) -> Fed:
+        """Hand the second read alone over whole, then go on with the page that repeated its row (its
+        rows of that second are now outside the window), from that page's cursor and filters."""
+        second, held = self._reread, self._held
+        assert second is not None and held is not None
+        rows, self._pending, self._pending_s, self._reread, self._held = self._pending, [], None, None, None
+        if self.direction > 0:
+            self._lower_s = second + 1
+        else:
+            self.upper_s = second - 1
+        if self._lower_s > self.upper_s:  # it was the window's last second
+            self.done = True
+            return Fed(rows, self.start_s - 1)
+        self._walk, self.cursor, self._skipped, self._last_s = held.walk, held.cursor, held.skipped, second
+        self._learned = self._passed = False
+        return self._after_page(rows + self._take(held.data, held.seconds), held.next_cursor, held.has_more)
 
     def _out_of_order(self, seconds: list[int]) -> bool:
         """Whether these seconds, after the walk's last one, change direction."""
@@ -574,7 +703,7 @@ class DataApiV2Pager:
         return False
 
     def _after_page(self, handed: list[Any], next_cursor: Any, has_more: Any) -> Fed:
-        if next_cursor is None and has_more is not True:  # the walk's end: the pending second is whole
+        if (next_cursor is None and has_more is not True) or self._passed:  # the walk's end: the pending second is whole
             handed += self._pending
             self._pending, self._pending_s = [], None
             self.done = True
@@ -588,8 +717,8 @@ class DataApiV2Pager:
             self._restart("has_more without a cursor")
         elif self.trust_cursor:
             self.cursor = str(next_cursor)
-        elif handed or not self._pending:  # cursors are ignored: a new window from the resume point
-            self._restart("window")
+        elif handed or not self._pending or self._learned:  # cursors ignored: a new window from the resume point
+            self._restart("window")  # (learned: the extra second's rows took page space; now asked exactly)
         else:
             raise PagingError(
                 f"wallet {self.wallet}: second {_iso(self._pending_s or 0)} holds more fills than one /v2/trades page and "
@@ -602,13 +731,17 @@ class DataApiV2Pager:
     def _restart(self, why: str) -> Fed:
         """A new walk from the resume point: the pending second is read again, whole. ``why`` is counted
         for the wallet's closing line (``restarts``)."""
-        cursor_ignored = why == "cursor ignored"
         self.restarts[why] += 1
-        self.cursor, self._pending, self._pending_s, self._last_s = None, [], None, None
-        self._skipped = 0
-        self.trust_cursor = self.trust_cursor and not cursor_ignored
-        self.walks += 1
+        self.trust_cursor = self.trust_cursor and why != "cursor ignored"
+        self._reread = self._held = None
+        self._new_walk()
         return Fed([], self.upper_s)
+
+    def _new_walk(self) -> None:
+        """Forget the current walk: the next request starts one (no cursor) over ``_bounds()``."""
+        self.cursor, self._pending, self._pending_s, self._last_s, self._tail = None, [], None, None, None
+        self._skipped, self._learned, self._passed = 0, False, False
+        self.walks += 1
 
 
 @dataclass

@@ -141,11 +141,18 @@ class WalletLoad:
 
     def _hold_after(self) -> int:
         """The oldest held-back trade to record (ms, 0 = none): this load's own, and an earlier one
-        this load could not have cleared (another kind of source, or outside its window)."""
-        earlier = self.hold_before_ms
-        if earlier and self.normalizer.can_hold_back and earlier >= self.window[0] * 1000:
-            earlier = 0  # this load re-read it: it is held again below if still unsettled
-        return min((ms for ms in (self.normalizer.held_from_ms, earlier) if ms), default=0)
+        this completed load did not cover (outside its window).
+
+        A load whose window covers the earlier hold clears it: a CLOB load re-read the trade (held again
+        by its normaliser if still unsettled), and a source of settled fills only (the Data API) served it
+        if it settled since; one still unsettled reaches such a source only once settled, at its block time,
+        like any new fill. Without this, a wallet loaded through the Data API after one CLOB load would keep
+        the incremental re-reading from that old hold for ever."""
+        earlier, normalizer = self.hold_before_ms, self.normalizer
+        covers = normalizer.can_hold_back or normalizer.settled_only
+        if earlier and covers and earlier >= self.window[0] * 1000:
+            earlier = 0
+        return min((ms for ms in (normalizer.held_from_ms, earlier) if ms), default=0)
 
     def _record_sync_state(self, requests: int, limiter_wait_s: float) -> dict[str, Any]:
         """Write the wallet's ledger row and log its one-line result.

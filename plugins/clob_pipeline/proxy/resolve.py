@@ -14,6 +14,9 @@ wallet with evidence is returned, each with its own type and ``resolved_by``:
    costs 4 probes with a profile that names a derived wallet or the address, 5 otherwise.
 3. Nothing anywhere -> no wallet (not a trader; nothing is written). If Gamma failed *and* no
    candidate has trades, the lookup counts as failed (it may be a proxy user we could not see).
+   If Gamma failed and a probe found a wallet, the address resolves to the probed wallets only; the
+   result carries Gamma's error (``gamma_error``) so the caller says so: the wallet Gamma would name
+   may be one no probe finds (e.g. a wallet that is not a CREATE2 candidate).
 
 The functions take callables so they are unit-tested without HTTP.
 """
@@ -22,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from clob_pipeline.fills.normalize import ADDRESS_RE
 from clob_pipeline.proxy.derive import derived_type, derived_wallets
@@ -44,13 +47,20 @@ class Resolution:
         return self.proxy_wallet != self.user_eoa
 
 
+class AddressResolution(NamedTuple):
+    """Every wallet of one address with evidence, and why Gamma could not be asked (empty: it answered)."""
+
+    wallets: list[Resolution]
+    gamma_error: str = ""
+
+
 def resolve_address(
     address: str,
     lookup_profile: Callable[[str], dict[str, Any] | None],
     has_trades: Callable[[str], bool],
-) -> list[Resolution]:
+) -> AddressResolution:
     """Every wallet of one lower-case address with evidence, Gamma's first, then the probed
-    candidates in the order above; see the module docstring."""
+    candidates in the order above, with Gamma's error if its lookup failed; see the module docstring."""
     gamma_error: Exception | None = None
     try:
         profile = lookup_profile(address)
@@ -70,4 +80,4 @@ def resolve_address(
             found.append(Resolution(address, wallet, kind, by))
     if not found and gamma_error is not None:
         raise ResolutionError(f"Gamma lookup failed ({gamma_error}) and no candidate wallet has trades") from gamma_error
-    return found
+    return AddressResolution(found, f"{type(gamma_error).__name__}: {gamma_error}" if gamma_error else "")
