@@ -41,7 +41,7 @@ chromium:
 
 # Tests in parallel (pytest-xdist): TEST_WORKERS processes, each with its own chDB folder and Airflow
 # home (tests/conftest.py); the real-scheduler tests start first on one worker. Prints the ten slowest.
-TEST_WORKERS ?= 2
+TEST_WORKERS ?= 3  # 3 on 2 cores: the tests wait (Airflow, chDB, the emulator) more than they compute
 test: $(STAMP) $(COMPOSE_SPEC) lint postgres chromium
 	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadgroup --durations=10
 

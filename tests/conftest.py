@@ -4,7 +4,7 @@ The environment is set before anything imports Airflow. Every test that touches 
 database of its own inside one chDB folder (chDB allows one data folder per process), so tests do
 not see each other's tables.
 
-Parallel runs (``make test``: pytest-xdist, ``-n 2 --dist loadgroup``): each worker is a process of
+Parallel runs (``make test``: pytest-xdist, ``-n 3 --dist loadgroup``): each worker is a process of
 its own and imports this file, so each gets its own temp folder (chDB folder, ``AIRFLOW_HOME`` with
 its SQLite metadata DB, rate-limit budgets) and binds its emulators to free ports. The metadata DB
 is migrated once per run and copied to each worker (``airflow_db``). The real-scheduler tests run
