@@ -54,14 +54,10 @@ from clob_pipeline.operators.chain_reconcile import TARGETS, ChainReconcileOpera
     },
 )
 def clob_reconcile() -> None:
-    reconcile = ChainReconcileOperator(
-        task_id="reconcile",
-        target="{{ params.target }}",
-        days="{{ params.days }}",
-        tolerance="{{ params.tolerance }}",
-        wallets="{{ params.wallets or [] }}",
-        pool=CLICKHOUSE_POOL,
-    )
+    reconcile = ChainReconcileOperator(  # an empty wallet list: every wallet of the table
+        task_id="reconcile", target="{{ params.target }}", days="{{ params.days }}", tolerance="{{ params.tolerance }}",
+        wallets="{{ params.wallets or [] }}", pool=CLICKHOUSE_POOL,
+    )  # fmt: skip
     chain(ensure_schema_task(), reconcile)
 
 

@@ -9,8 +9,8 @@ from decimal import Decimal
 from typing import Any
 
 from conftest import ANCHOR_S, ch_rows
+from fills_truth import Q6, stored_fills
 
-Q6 = Decimal("0.000001")
 # Both eras open from 210 days before the data set's anchor to the end: "all history" is ~14 M emulated blocks
 # (not 64 M), and one block search (the window's start) is the only one a scan needs. V1 and V2 logs are
 # still both read: the emulator writes V1 layouts before its cutover and V2 after.
@@ -53,12 +53,9 @@ def chain_truth(emulator: Any, wallets: list[str], start_s: int = 0) -> Counter:
 
 
 def stored_chain_fills(table: str = "clob_fills_v2") -> Counter:
-    rows = ch_rows(
-        "SELECT proxy_wallet, fill_id, transaction_hash, asset, side, size, price, toUnixTimestamp(timestamp) "
-        "FROM {db:Identifier}.{t:Identifier} FINAL WHERE source = 'chain'",
-        {"t": table},
-    )
-    return Counter(tuple(r) for r in rows)
+    """The table's chain rows in :func:`chain_truth`'s terms (with the fill id)."""
+    fields = "proxy_wallet, fill_id, transaction_hash, asset, side, size, price, toUnixTimestamp(timestamp)"
+    return stored_fills(table, fields, "source = 'chain'")
 
 
 def witness_truth(emulator: Any, wallets: list[str], start_s: int = 0) -> Counter:

@@ -19,12 +19,12 @@ def expected_fills(emulator, wallets, start_s: int = 0) -> Counter:
     )
 
 
-def stored_fills(table: str = "clob_fills_v2") -> Counter:
-    rows = ch_rows(
-        "SELECT proxy_wallet, transaction_hash, asset, side, size, price, toUnixTimestamp(timestamp) "
-        "FROM {db:Identifier}.{t:Identifier} FINAL",
-        {"t": table},
-    )
+FILL_FIELDS = "proxy_wallet, transaction_hash, asset, side, size, price, toUnixTimestamp(timestamp)"
+
+
+def stored_fills(table: str = "clob_fills_v2", fields: str = FILL_FIELDS, where: str = "1") -> Counter:
+    """``fields`` of ``table`` FINAL as a multiset (``fields`` and ``where`` are the tests' own SQL, never input)."""
+    rows = ch_rows(f"SELECT {fields} FROM {{db:Identifier}}.{{t:Identifier}} FINAL WHERE {where}", {"t": table})
     return Counter(tuple(r) for r in rows)
 
 

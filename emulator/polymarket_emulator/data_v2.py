@@ -44,6 +44,7 @@ import json
 import threading
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -109,10 +110,8 @@ class V2Counters:
     """Fault counters for one paging setting (reset when the settings change)."""
 
     paging_id: int = 0
-    cursor_requests: int = 0
-    empty_served: int = 0
-    rejected: int = 0
-    arrivals: int = 0
+    # "cursor_requests", "rejected", "empty_served", "arrivals": how often each fault's trigger has been seen
+    seen: Counter[str] = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
     keys: tuple[Any, list[int]] | None = None  # (fills list, -ts keys) of the last list seen
 
@@ -166,16 +165,16 @@ def serve(state: Any, query: dict[str, str]) -> dict[str, Any]:
     anchor: tuple[int, int] | None = None
     if cursor:
         with counters.lock:
-            counters.cursor_requests += 1
-            nth = counters.cursor_requests
+            seen = counters.seen
+            seen["cursor_requests"] += 1
             reject = (
                 paging.v2_reject_cursor_at is not None
-                and nth >= paging.v2_reject_cursor_at
-                and (paging.v2_reject_cursor_times is None or counters.rejected < paging.v2_reject_cursor_times)
+                and seen["cursor_requests"] >= paging.v2_reject_cursor_at
+                and (paging.v2_reject_cursor_times is None or seen["rejected"] < paging.v2_reject_cursor_times)
             )
-            counters.rejected += reject
-            empty = not reject and counters.empty_served < paging.v2_empty_pages
-            counters.empty_served += empty
+            seen["rejected"] += reject
+            empty = not reject and seen["empty_served"] < paging.v2_empty_pages
+            seen["empty_served"] += empty
         if reject:
             state.stats["paging:v2_cursor_rejected"] += 1
             raise V2Error(400, "cursor is invalid or expired; start the walk again without it", "cursor", "invalid_cursor")
@@ -195,8 +194,10 @@ def serve(state: Any, query: dict[str, str]) -> dict[str, Any]:
     dropped = paging.drops_user_filter(user) or not user
     if dropped and user:
         state.stats["paging:user_filter_dropped"] += 1
-    fills = sorted((f for w in dataset.wallets for f in dataset.visible_fills(w)), key=lambda f: -f.ts) if dropped else (
-        dataset.visible_fills(user)
+    fills = (
+        sorted((f for w in dataset.wallets for f in dataset.visible_fills(w)), key=lambda f: -f.ts)
+        if dropped
+        else dataset.visible_fills(user)
     )
     keys = _keys(counters, fills) if not dropped else [-f.ts for f in fills]
     if anchor is None:
@@ -245,9 +246,9 @@ def _arrive(state: Any, counters: V2Counters, wallet: str, anchor_ts: int, lo: i
     if not paging.v2_arrive:
         return
     with counters.lock:
-        if paging.v2_arrive_times is not None and counters.arrivals >= paging.v2_arrive_times:
+        if paging.v2_arrive_times is not None and counters.seen["arrivals"] >= paging.v2_arrive_times:
             return
-        counters.arrivals += 1
+        counters.seen["arrivals"] += 1
     added = state.dataset.arrive(wallet, paging.v2_arrive, anchor_ts)  # above the anchor in its second
     added += state.dataset.arrive(wallet, paging.v2_arrive)  # the wallet's newest second + 1
     if anchor_ts - 1 >= lo:

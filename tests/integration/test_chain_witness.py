@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from conftest import ch_rows
 
 from clob_pipeline.chain.decode import ChainFill
@@ -24,7 +26,7 @@ def test_a_batch_read_again_adds_no_row_and_ranges_record_what_is_stored(databas
     with ClickHouseHook() as ch:
         for name in SCHEMA_FILES:
             ch.run_sql_file(name, {"fills_table": "clob_fills_v2", "proxy_table": "pm_user_proxy_wallets_v2"})
-        witness = ClickHouseWitness(ch, "cfg", "run-1")
+        witness = ClickHouseWitness(ch, "cfg", "run-1", threading.RLock())
         batch = [fill(10, 0), fill(10, 1), fill(12, 0)]
         assert witness.save(WALLET, batch, 5, 20, 100, 200) == 3
         # the crash case: the range record was lost, the retry reads the batch again

@@ -57,11 +57,11 @@ ORDER BY block;
 -- Token id -> market, from Gamma's markets endpoint; each token is asked once.
 CREATE TABLE IF NOT EXISTS {db:Identifier}.clob_chain_tokens
 (
-    token_id       String,
-    condition_id   String,
-    outcome        String,
-    outcome_index  Int16,
-    resolved_at    DateTime64(3, 'UTC')
+    token_id       String COMMENT 'ERC-1155 position id, decimal, as in OrderFilled',
+    condition_id   String COMMENT 'condition id of the market (0x + 64 hex)',
+    outcome        String COMMENT 'label of the outcome in Gamma (e.g. Yes, No)',
+    outcome_index  Int16 COMMENT 'place of the outcome in clobTokenIds of the market',
+    resolved_at    DateTime64(3, 'UTC') COMMENT 'when Gamma was asked, the newest answer wins'
 )
 ENGINE = ReplacingMergeTree(resolved_at)
 ORDER BY token_id;

@@ -24,6 +24,8 @@ import threading
 import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from clob_pipeline.chain.blocks import BlockClock
@@ -90,11 +92,11 @@ def _market_tokens(market: Any) -> dict[str, tuple[str, str, int]]:
 
 
 class ClickHouseWitness:
-    """The witness tables through one ClickHouse client shared by the scan threads (one lock)."""
+    """The witness tables through one ClickHouse client shared by the scan threads; ``lock`` is that
+    client's, held around every call on it (the source hook's page reads take it too)."""
 
-    def __init__(self, ch: ClickHouseHook, config_key: str, run_id: str) -> None:
-        self.ch, self.config_key, self.run_id = ch, config_key, run_id
-        self.lock = threading.Lock()
+    def __init__(self, ch: ClickHouseHook, config_key: str, run_id: str, lock: threading.RLock) -> None:
+        self.ch, self.config_key, self.run_id, self.lock = ch, config_key, run_id, lock
 
     def scanned_ranges(self, wallet: str) -> list[tuple[int, int, int, int]]:
         with self.lock:
@@ -116,12 +118,7 @@ class ClickHouseWitness:
                 new = [f for f in fills if (f.tx_hash, f.log_index) not in stored]
             if new:
                 now_ms = int(time.time() * 1000)
-                self.ch.get_client().insert(
-                    WITNESS_TABLE,
-                    [_witness_row(f, now_ms) for f in new],
-                    column_names=_WITNESS_COLUMNS,
-                    database=self.ch.bundle_database,
-                )
+                self.ch.insert_values(WITNESS_TABLE, [_witness_row(f, now_ms) for f in new], _WITNESS_COLUMNS)
             self.ch.run_sql_file(
                 "chain/write_scanned_range.sql",
                 {"wallet": wallet, "config_key": self.config_key, "lo_block": lo, "hi_block": hi, "lo_ts": lo_ts,
@@ -136,9 +133,7 @@ class ClickHouseWitness:
     def save_block_points(self, points: dict[int, int]) -> None:
         if points:
             with self.lock:
-                self.ch.get_client().insert(
-                    "chain_block_times", sorted(points.items()), column_names=["block", "ts"], database=self.ch.bundle_database
-                )
+                self.ch.insert_values("chain_block_times", sorted(points.items()), ["block", "ts"])
 
 
 _WITNESS_COLUMNS = [
@@ -148,8 +143,7 @@ _WITNESS_COLUMNS = [
 
 
 def _witness_row(f: ChainFill, now_ms: int) -> list[Any]:
-    from datetime import UTC, datetime
-    from decimal import Decimal
+    """One witness row; amounts are integers of 6 decimals on the chain, exact decimals in the table."""
 
     def d(micro: int) -> Decimal:
         return Decimal(micro).scaleb(-6)
@@ -159,6 +153,11 @@ def _witness_row(f: ChainFill, now_ms: int) -> list[Any]:
         f.order_hash, f.taker, f.role, f.side, f.token_id, d(f.size), d(f.usdc), d(f.price), d(f.fee),
         datetime.fromtimestamp(now_ms / 1000, UTC),
     ]  # fmt: skip
+
+
+def _rpc_attribute(name: str) -> property:
+    """A read-only property that answers with ``self.rpc.<name>``."""
+    return property(lambda self: getattr(self.rpc, name), doc=f"The RPC hook's ``{name}``.")
 
 
 class ChainSourceHook:
@@ -179,6 +178,7 @@ class ChainSourceHook:
         self._clock: BlockClock | None = None
         self._finalized: tuple[int, int, str] | None = None
         self._lock = threading.Lock()  # one preparation, one token lookup at a time
+        self._ch_lock = threading.RLock()  # every call on the one ClickHouse client; taken last, never held across I/O elsewhere
         self._search_lock = threading.Lock()
         self._windows: dict[int, tuple[int, int, list[tuple[int, int, list[str]]]] | None] = {}
         self.scans: dict[str, ScanResult] = {}
@@ -191,21 +191,11 @@ class ChainSourceHook:
     def served_page_size(self) -> int:
         return 0  # witness pages are whole seconds; a short page is the end
 
-    @property
-    def max_in_flight(self) -> int:
-        return self.rpc.max_in_flight
-
-    @property
-    def stats(self) -> Any:
-        return self.rpc.stats
-
-    @property
-    def thread_stats(self) -> Any:
-        return self.rpc.thread_stats
-
-    @property
-    def budget_per_s(self) -> float:
-        return self.rpc.budget_per_s
+    # The request numbers are the RPC hook's: the task summary and the limiter speak of JSON-RPC calls.
+    max_in_flight = _rpc_attribute("max_in_flight")
+    stats = _rpc_attribute("stats")
+    thread_stats = _rpc_attribute("thread_stats")
+    budget_per_s = _rpc_attribute("budget_per_s")
 
     def get_json(self, endpoint: str, params: dict[str, Any]) -> Any:
         if endpoint == "chain/scan":
@@ -227,7 +217,7 @@ class ChainSourceHook:
         with self._lock:
             if self._witness is None:
                 self.rpc.check_chain()
-                witness = ClickHouseWitness(self.ch, self.rpc.chain_config.key, self.run_id)
+                witness = ClickHouseWitness(self.ch, self.rpc.chain_config.key, self.run_id, self._ch_lock)
                 clock = BlockClock(self.rpc.block_timestamp, witness.block_points())
                 finalized = self.rpc.finalized()
                 clock.add(finalized[0], finalized[1])
@@ -314,7 +304,8 @@ class ChainSourceHook:
         """Ask Gamma for the markets of the wallet's window tokens not cached yet; returns how many were asked."""
         with self._lock:
             window = {"wallet": wallet, "start_ms": start_ms, "end_ms": end_ms}
-            missing = [t for (t,) in self.ch.query_file("chain/missing_tokens.sql", window)]
+            with self._ch_lock:
+                missing = [t for (t,) in self.ch.query_file("chain/missing_tokens.sql", window)]
             if not missing:
                 return 0
             if self._gamma is None:
@@ -322,11 +313,10 @@ class ChainSourceHook:
             markets = self._gamma.markets_for_tokens(missing)
             if markets:
                 now = time.time()
-                from datetime import UTC, datetime
-
                 rows = [[t, c, o, i, datetime.fromtimestamp(now, UTC)] for t, (c, o, i) in markets.items()]
                 columns = ["token_id", "condition_id", "outcome", "outcome_index", "resolved_at"]
-                self.ch.get_client().insert("clob_chain_tokens", rows, column_names=columns, database=self.ch.bundle_database)
+                with self._ch_lock:
+                    self.ch.insert_values("clob_chain_tokens", rows, columns)
             unknown = [t for t in missing if t not in markets]
         if unknown:
             raise UnknownTokenError(
@@ -340,7 +330,7 @@ class ChainSourceHook:
         """Whole seconds of the wallet's witness rows in ``start_s..upper_s``, newest first, with markets."""
         start_ms, end_ms = start_s * 1000, upper_s * 1000 + 999
         self.ensure_tokens(wallet, start_ms, end_ms)
-        with self._lock:
+        with self._ch_lock:
             rows = self.ch.query_file_dicts(
                 "chain/fills_page.sql", {"wallet": wallet, "start_ms": start_ms, "end_ms": end_ms, "limit": limit}
             )

@@ -33,7 +33,7 @@ running merges finish (``hooks/merge_wait.py``), unless the ``with`` block is le
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -198,6 +198,10 @@ class ClickHouseHook(ProviderClickHouseHook):
 
     def insert_arrow(self, table: str, arrow_table: pa.Table) -> None:
         self.shared_client().insert_arrow(table, arrow_table, database=self.bundle_database)
+
+    def insert_values(self, table: str, rows: Sequence[Sequence[Any]], column_names: Sequence[str]) -> None:
+        """Rows into a bundle table through this hook's own client (a ``get_client()`` per insert is never closed)."""
+        self.shared_client().insert(table, rows, column_names=list(column_names), database=self.bundle_database)
 
     # common-sql check operators call these with their own SQL; give them the db parameter too
     def get_first(self, sql: Any, parameters: Any = None, **kwargs: Any) -> Any:
