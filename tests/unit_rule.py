@@ -22,7 +22,7 @@ OUTSIDE_FIXTURES = frozenset({"database", "emulator", "emulator_factory", "run_d
 
 def _refuse(what: str):
     def refused(*args, **kwargs):
-        raise AssertionError(f"a unit test may not {what} (tests/unit/conftest.py): move it to tests/integration/")
+        raise AssertionError(f"a unit test may not {what} (tests/unit_rule.py): move it to tests/integration/")
 
     return refused
 
@@ -34,7 +34,7 @@ def _pure_logic_only(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyP
         return
     used = sorted(OUTSIDE_FIXTURES & set(request.fixturenames))
     if used:
-        pytest.fail(f"a unit test may not use {used} (tests/unit/conftest.py): move it to tests/integration/ or tests/dags/")
+        pytest.fail(f"a unit test may not use {used} (tests/unit_rule.py): move it to tests/integration/ or tests/dags/")
     import clickhouse_connect
 
     monkeypatch.setattr(clickhouse_connect, "get_client", _refuse("open chDB or a ClickHouse client"))
