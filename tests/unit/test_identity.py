@@ -215,7 +215,7 @@ def test_identical_maker_fills_of_one_trade_rank_by_maker_order_id():
 
 
 def test_a_status_change_keeps_the_clob_fill_id():
-    matched = {**clob_taker("t1"), "status": "MATCHED", "last_update": "1700000001"}
+    matched = {**clob_taker("t1"), "status": "", "last_update": "1700000001"}  # MATCHED is held back (§7)
     confirmed = {**clob_taker("t1"), "last_update": "1700000300"}
     assert ids(clob([matched])) == ids(clob([confirmed]))
     assert clob([matched])["version"].to_pylist() < clob([confirmed])["version"].to_pylist()

@@ -126,12 +126,12 @@ def test_a_later_status_of_a_clob_trade_keeps_its_content_and_timestamp():
     """Versions of one fill share its content and so its id: the writer's time-range lookup of
     stored fills and FINAL without merging across monthly partitions both rely on it."""
     normalizer = ClobFillNormalizer(WALLET, EOA)
-    [matched] = normalizer.normalize_trade(trade(status="TRADE_STATUS_MATCHED", last_update="1700000001"))
+    [first] = normalizer.normalize_trade(trade(status="", last_update="1700000001"))  # no status: kept as served
     [confirmed] = normalizer.normalize_trade(trade(last_update="1800000000"))
     content = ("proxy_wallet", "transaction_hash", "asset", "side", "size", "price", "timestamp_ms", "trade_id")
-    assert [getattr(confirmed, f) for f in content] == [getattr(matched, f) for f in content]
-    assert confirmed.version > matched.version
-    assert (matched.status, confirmed.status) == ("MATCHED", "CONFIRMED")
+    assert [getattr(confirmed, f) for f in content] == [getattr(first, f) for f in content]
+    assert confirmed.version > first.version
+    assert (first.status, confirmed.status) == ("", "CONFIRMED")
 
 
 def test_clob_maker_trade_yields_only_the_wallets_maker_orders_with_their_order_ids():
@@ -188,7 +188,45 @@ def test_unsettled_clob_trades_are_held_back_from_their_oldest_match_time_and_fa
     assert normalizer.held_from_ms == (1_700_000_100_000 if held else None)
 
 
-@pytest.mark.parametrize("status", ["TRADE_STATUS_MATCHED", "TRADE_STATUS_MINED", "TRADE_STATUS_CONFIRMED", ""])
+@pytest.mark.parametrize(
+    "reads",
+    [
+        # MATCHED with a hash, then the transaction failed: the trade never was a fill
+        [{"status": "MATCHED", "last_update": "1700000001"}, {"status": "FAILED", "last_update": "1700000090"}],
+        # MINED in tx A, reorged / failed (RETRYING), re-mined in tx B and CONFIRMED: one fill, tx B
+        [
+            {"status": "TRADE_STATUS_MINED", "transaction_hash": "0xA1", "last_update": "1700000002"},
+            {"status": "TRADE_STATUS_RETRYING", "transaction_hash": "0xA1", "last_update": "1700000050"},
+            {"status": "TRADE_STATUS_CONFIRMED", "transaction_hash": "0xB2", "last_update": "1700000100"},
+        ],
+    ],
+)
+def test_a_clob_trade_read_at_each_status_leaves_only_its_final_fill(reads):
+    """polymarket-api.md §7: MATCHED (sent to the executor) and MINED (in a block, no finality) are not
+    final: RETRYING means the transaction failed or was reorged and is resubmitted (another hash), FAILED
+    is terminal. A fill's id is its content, transaction hash included, and the writer never deletes, so
+    every fill a read hands over stays stored: an unsettled read must hand over nothing."""
+    stored: set[tuple] = set()
+    for overrides in reads:  # one incremental run per status the trade passes through
+        for fill in ClobFillNormalizer(WALLET, EOA).normalize_trade(trade(**overrides)):
+            stored.add((fill.transaction_hash, fill.asset, fill.side, fill.size, fill.price, fill.timestamp_ms))
+    final = reads[-1]
+    expected = (
+        set()
+        if final["status"].endswith("FAILED")
+        else {(final["transaction_hash"].lower(), "111", "BUY", 10_000_000, 400_000, 1_700_000_000_000)}
+    )
+    assert stored == expected
+
+
+@pytest.mark.parametrize("status", ["TRADE_STATUS_MATCHED", "TRADE_STATUS_MINED", "MINED"])
+def test_matched_and_mined_clob_trades_are_held_back_until_confirmed(status):
+    normalizer = ClobFillNormalizer(WALLET, EOA)
+    assert normalizer.normalize_trade(trade(status=status)) == []
+    assert (normalizer.held_back, normalizer.failed, normalizer.held_from_ms) == (1, 0, 1_700_000_000_000)
+
+
+@pytest.mark.parametrize("status", ["TRADE_STATUS_CONFIRMED", "CONFIRMED", ""])
 def test_clob_trades_with_other_statuses_are_kept(status):
     normalizer = ClobFillNormalizer(WALLET, EOA)
     assert len(normalizer.normalize_trade(trade(status=status))) == 1

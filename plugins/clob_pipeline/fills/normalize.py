@@ -243,10 +243,12 @@ class DataApiFillNormalizer:
         return [self.normalize(row) for row in rows]
 
 
-# CLOB statuses that are not (yet) a fill on chain: a trade being retried may be re-mined under
-# another transaction (held back, like a trade without its hash yet); a failed trade never was one.
+# CLOB statuses (polymarket-api.md §7). Only CONFIRMED is final: a MATCHED or MINED trade can still
+# turn RETRYING (its transaction failed or was reorged; re-mined under another hash) or FAILED, and a
+# fill's id holds its hash while the writer never deletes. So those are held back (like a trade without
+# its hash yet) until CONFIRMED; a failed trade never was a fill.
 _FAILED = "FAILED"
-_RETRYING = "RETRYING"
+_NOT_FINAL = frozenset({"MATCHED", "MINED", "RETRYING"})
 
 
 class ClobFillNormalizer:
@@ -254,13 +256,14 @@ class ClobFillNormalizer:
 
     A trade where the wallet was the taker is one fill (the top-level fields describe the taker
     order). Where it was a maker, its fills are the ``maker_orders`` entries whose
-    ``maker_address`` is the wallet. ``version`` is ``last_update`` so a later status
-    (MATCHED -> CONFIRMED) replaces the earlier row in the ReplacingMergeTree.
+    ``maker_address`` is the wallet. ``version`` is ``last_update`` so a later
+    version of a stored fill replaces the earlier row in the ReplacingMergeTree.
 
     A fill's identity is its content (``fills/identity.py``), which needs the transaction hash. A
     trade without one yet (fill-and-kill / fill-or-kill orders since 2026-07-24, ``polymarket-api.md``
-    §1.5) or being retried is **held back**: never stored, counted in ``held_back``, its oldest match
-    time in ``held_from_ms`` so the load keeps re-reading from there until it settles. A ``FAILED``
+    §1.5) or not final yet (MATCHED, MINED, RETRYING: §7; its hash may still change, or it may fail) is
+    **held back**: never stored, counted in ``held_back``, its oldest match time in ``held_from_ms``
+    so the load keeps re-reading from there until it is CONFIRMED. A ``FAILED``
     trade never was a fill: counted in ``failed``, dropped. The trade id and maker order id are kept
     as attributes.
     """
@@ -298,7 +301,7 @@ class ClobFillNormalizer:
         if status == _FAILED:
             self.failed += 1
             return []
-        if not tx or status == _RETRYING:
+        if not tx or status in _NOT_FINAL:
             self.held_back += 1
             self.held_from_ms = ts_ms if self.held_from_ms is None else min(self.held_from_ms, ts_ms)
             return []
