@@ -25,7 +25,9 @@ pays a fee of 0.5 % of its collateral (kept in the witness; not served by the Da
 - reconciliation faults, per wallet (address or index as a string) and count: ``api_omits`` (the
   chain has fills the Data API never served), ``api_resizes`` (the chain's size is one share more
   than the served one), ``api_merges`` (a served row is two fills of one order on chain),
-  ``api_omits_below_min`` (chain-only fills of 0.005 shares: below the Data API v2 minimum size).
+  ``api_omits_below_min`` (chain-only fills of 0.005 shares: below the Data API v2 minimum size), and
+  ``api_omits_below_min_in_tx`` (the same, each in the transaction of a served fill, with its token and side:
+  one match that also filled a tiny order of the wallet's).
 
 Set faults before the first request: chain-only fills add blocks and renumber the blocks after them.
 ``Chain.wallet_fills(wallet)`` is the chain's truth; ``Chain.faults_applied`` names the transactions.
@@ -88,6 +90,7 @@ class ChainSettings:
     api_resizes: dict[str, int] = field(default_factory=dict)
     api_merges: dict[str, int] = field(default_factory=dict)
     api_omits_below_min: dict[str, int] = field(default_factory=dict)  # chain-only fills of 0.005 shares
+    api_omits_below_min_in_tx: dict[str, int] = field(default_factory=dict)  # the same, in a served fill's tx
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -208,6 +211,16 @@ class Chain:
                 )  # fmt: skip
                 fills[wallet].append(omitted)
                 applied[wallet]["below_min" if tiny else "omitted"].append(tx)
+        for key, count in s.api_omits_below_min_in_tx.items():
+            wallet, rng = self._wallet(key), random.Random(f"tiny-in-tx:{s.seed}:{key}")
+            touched = set(applied[wallet]["resized"] + applied[wallet]["merged"])
+            candidates = [i for i, f in enumerate(fills[wallet]) if f.tx not in touched and f.size]
+            for i in sorted(rng.sample(candidates, min(count, len(candidates)))):
+                ref = fills[wallet][i]
+                usdc = 5_000 * (ref.usdc * MICRO // ref.size) // MICRO
+                tiny = ref._replace(size=5_000, usdc=usdc, fee=0, role="maker", order_hash=_hash("order", wallet, ref.tx, "tiny"))
+                fills[wallet].append(tiny)
+                applied[wallet]["below_min"].append(ref.tx)
         self._extra = sorted({f.ts for fs in fills.values() for f in fs if (f.ts - GENESIS_S) % 2})
         self._assign_logs(fills)
         self._applied = {w: dict(v) for w, v in applied.items()}

@@ -114,6 +114,21 @@ def test_fills_below_the_v2_minimum_are_not_served_by_v2_not_losses(loaded, run_
     assert latest == [(2, 0)]
 
 
+def test_a_tiny_fill_in_the_transaction_of_a_served_one_is_not_served_by_v2_not_a_mismatch(loaded, run_dag, capfd):
+    """One transaction fills the wallet's 0.005-share order beside a served one of the same token and side:
+    v2 serves the larger only, so the group's API sum is the chain's minus the tiny fill."""
+    emu = loaded({"api_omits_below_min_in_tx": {"0": 2}}, source="data_api_v2")
+    wallet = emu.dataset.wallets[0]
+    touched = sorted(emu.server.chain.faults_applied[wallet]["below_min"])
+    capfd.readouterr()
+    assert run_dag("clob_reconcile", {**RECONCILE, "wallets": [wallet]}).state == DagRunState.SUCCESS
+    out = capfd.readouterr()
+    assert "2 fills below 0.01 shares not served by v2 (not a loss)" in out.out + out.err
+    rows = reconciliation_rows(wallet)
+    assert (rows["chain_only"], rows["api_only"], rows["mismatched"], rows["not_served"]) == (0, 0, 0, 2), rows
+    assert sorted(rows["not_served_tx"]) == touched and rows["matched"] > 0
+
+
 def test_without_polygon_rpc_the_promotion_check_passes_saying_it_was_skipped(database, emulator, run_dag, capfd):
     seed_mapping(emulator)
     assert run_dag("clob_backfill", {"lookback": "all"}).state == DagRunState.SUCCESS

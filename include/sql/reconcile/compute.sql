@@ -2,7 +2,10 @@
 -- days in [start, end) that both sides cover. The API side of a wallet ends at the start of the day of its
 -- last load into this table minus an hour (wallet_sync_state), so a day it was not loaded to the end is not
 -- compared. Groups are (wallet, transaction, token, side) with summed sizes and collateral (size x price on
--- the API side): an API row that merges several on-chain fills of one order still matches.
+-- the API side): an API row that merges several on-chain fills of one order still matches. For a wallet
+-- loaded through v2, chain fills below v2's minimum size are "not served by v2", never losses: a group
+-- matches when the API has all of it, or all but those fills (one transaction can fill a tiny order beside
+-- a served one of the same token and side).
 INSERT INTO {db:Identifier}.clob_reconciliation
 WITH
     loaded AS (
@@ -31,7 +34,10 @@ WITH
     ),
     chain AS (
         SELECT wallet, tx_hash AS tx, token_id AS token, side,
-               count() AS n, sum(size) AS size_sum, sum(usdc) AS usdc_sum, min(timestamp) AS ts
+               count() AS n, sum(size) AS size_sum, sum(usdc) AS usdc_sum, min(timestamp) AS ts,
+               countIf(size < {v2_min_size:Decimal(38, 6)}) AS small_n,
+               sumIf(size, size < {v2_min_size:Decimal(38, 6)}) AS small_size,
+               sumIf(usdc, size < {v2_min_size:Decimal(38, 6)}) AS small_usdc
         FROM {db:Identifier}.clob_chain_fills FINAL
         WHERE wallet IN {wallets:Array(String)}
           AND timestamp >= fromUnixTimestamp64Milli({start_ms:Int64}, 'UTC')
@@ -46,6 +52,8 @@ WITH
                coalesce(a.size_sum, toDecimal128(0, 6)) AS a_size, coalesce(c.size_sum, toDecimal128(0, 6)) AS c_size,
                coalesce(toDecimal128(a.usdc_sum, 6), toDecimal128(0, 6)) AS a_usdc,
                coalesce(c.usdc_sum, toDecimal128(0, 6)) AS c_usdc,
+               coalesce(c.small_n, 0) AS c_small_n, coalesce(c.small_size, toDecimal128(0, 6)) AS c_small_size,
+               coalesce(c.small_usdc, toDecimal128(0, 6)) AS c_small_usdc,
                a.wallet IS NOT NULL AS on_api, c.wallet IS NOT NULL AS on_chain
         FROM api AS a
         FULL OUTER JOIN chain AS c ON a.wallet = c.wallet AND a.tx = c.tx AND a.token = c.token AND a.side = c.side
@@ -53,9 +61,17 @@ WITH
     classified AS (
         SELECT g.wallet AS wallet, g.tx AS tx, g.day AS day, g.a_n AS a_n, g.c_n AS c_n, g.a_size AS a_size,
                g.c_size AS c_size, g.a_usdc AS a_usdc, g.c_usdc AS c_usdc, g.on_api AS on_api, g.on_chain AS on_chain,
-               on_api AND on_chain AND a_size = c_size AND abs(a_usdc - c_usdc) <= {usdc_epsilon:Decimal(38, 6)} AS is_matched,
+               -- the group's chain fills v2 cannot serve (none unless the wallet was loaded through v2)
+               if(coalesce(v.v2, 0), g.c_small_n, 0) AS s_n,
+               if(coalesce(v.v2, 0), g.c_small_size, toDecimal128(0, 6)) AS s_size,
+               if(coalesce(v.v2, 0), g.c_small_usdc, toDecimal128(0, 6)) AS s_usdc,
+               on_api AND on_chain AND a_size = c_size AND abs(a_usdc - c_usdc) <= {usdc_epsilon:Decimal(38, 6)} AS full_match,
+               on_api AND s_n > 0 AND a_size = c_size - s_size
+                   AND abs(a_usdc - (c_usdc - s_usdc)) <= {usdc_epsilon:Decimal(38, 6)} AS served_part_match,
+               full_match OR served_part_match AS is_matched,
                on_api AND on_chain AND NOT is_matched AS is_mismatched,
-               on_chain AND NOT on_api AND c_size < {v2_min_size:Decimal(38, 6)} AND coalesce(v.v2, 0) AS is_not_served
+               if(full_match OR is_mismatched, 0, s_n) AS not_served_n,  -- below v2's minimum, not a loss
+               if(on_chain AND NOT on_api, c_n - s_n, 0) AS chain_only_n
         FROM groups AS g
         LEFT JOIN loaded AS l ON l.wallet = g.wallet
         LEFT JOIN v2_wallets AS v ON v.wallet = g.wallet
@@ -64,13 +80,13 @@ WITH
 SELECT {run_id:String}, now64(3), {fills_table:String}, wallet, day,
        sum(a_n), sum(c_n),
        countIf(is_matched), countIf(is_mismatched),
-       sumIf(a_n, on_api AND NOT on_chain), sumIf(c_n, on_chain AND NOT on_api AND NOT is_not_served), countIf(is_not_served),
+       sumIf(a_n, on_api AND NOT on_chain), sum(chain_only_n), sum(not_served_n),
        sum(a_size), sum(c_size), sum(a_size) - sum(c_size),
        sum(a_usdc), sum(c_usdc), sum(a_usdc) - sum(c_usdc),
        arraySort(groupUniqArrayIf(20)(tx, on_api AND NOT on_chain)),
-       arraySort(groupUniqArrayIf(20)(tx, on_chain AND NOT on_api AND NOT is_not_served)),
+       arraySort(groupUniqArrayIf(20)(tx, chain_only_n > 0)),
        arraySort(groupUniqArrayIf(20)(tx, is_mismatched)),
-       arraySort(groupUniqArrayIf(20)(tx, is_not_served))
+       arraySort(groupUniqArrayIf(20)(tx, not_served_n > 0))
 FROM classified
 GROUP BY wallet, day
 SETTINGS join_use_nulls = 1, do_not_merge_across_partitions_select_final = 1;
