@@ -113,6 +113,12 @@ PLANTS = {
     "check_counts_match_sync_state": "INSERT INTO {db:Identifier}.clob_fills_v2 SELECT * REPLACE "
     "('planted-extra' AS fill_id) FROM {db:Identifier}.clob_fills_v2 FINAL LIMIT 1",
 }
+# the same fill read again from the CLOB, described at another price (the CLOB's taker limit price): two ids
+OTHER_SOURCE_PRICE = (
+    "INSERT INTO {db:Identifier}.clob_fills_v2 SELECT * REPLACE ('planted-clob-price' AS fill_id, 'clob' AS source, "
+    "price + toDecimal64('0.01', 6) AS price) "
+    "FROM (SELECT * FROM {db:Identifier}.clob_fills_v2 FINAL WHERE source = 'data_api' LIMIT 1)"  # (an alias would shadow source)
+)
 UNPLANT = (
     "DELETE FROM {db:Identifier}.clob_fills_v2 "
     "WHERE fill_id LIKE 'planted-%' OR proxy_wallet = '0xabababababababababababababababababababab'"
@@ -124,6 +130,7 @@ def test_each_failed_check_blocks_the_swap_and_changes_nothing(staged, run_dag):
 
     before = checksums()
     cases = [(task_id, sql, {}) for task_id, sql in PLANTS.items()]
+    cases += [("check_content_not_overcounted", OTHER_SOURCE_PRICE, {})]
     cases += [
         ("check_wallets_with_fills", None, {"min_wallets": 7}),
         ("check_proxy_separated_mappings", None, {"min_proxy_mappings": 6}),
@@ -133,7 +140,7 @@ def test_each_failed_check_blocks_the_swap_and_changes_nothing(staged, run_dag):
             with ClickHouseHook() as ch:
                 ch.run_statements(plant)
         planted = checksums()
-        dr = run_dag("clob_promotion", conf)
+        dr = run_dag("clob_promotion", {"approval": "auto", **conf})  # a check that wrongly passes swaps: red, never a wait
         states = task_states(dr)
         assert dr.state == DagRunState.FAILED, task_id
         assert states[task_id] == "failed", (task_id, states)

@@ -27,9 +27,11 @@ PROMOTION_CHECKS: tuple[CheckSpec, ...] = (
         "check_content_not_overcounted",
         "promotion/checks/content_not_overcounted.sql",
         STAGING_FILLS_TABLE,
-        "The listed fills are stored more often than the API served them in their second, or under two sources "
-        "with ids of different kinds (rows from before the identity upgrade). Delete the wallet's rows for the "
-        "listed seconds from staging, re-run clob_backfill for that wallet over that window, then promote again.",
+        "The listed fills are stored more often than the API served them in their second, under two sources "
+        "with ids of different kinds (rows from before the identity upgrade), or as CLOB and Data API rows of one "
+        "trade side that the two sources describe differently (price or second). Delete the wallet's rows for the "
+        "listed transactions from staging, re-run clob_backfill for that wallet over that window with one source, "
+        "then promote again.",
     ),
     CheckSpec(
         "check_one_source_family",
