@@ -88,7 +88,7 @@ class ChainReconcileOperator(BaseOperator):
     :param target: ``staging`` (``clob_fills_v2``) or ``production`` (``clob_fills``) (templated).
     :param days: complete UTC days to compare, ending yesterday (templated).
     :param tolerance: fills a wallet may be off before the task fails (templated; 0 = any).
-    :param wallets: only these wallets (templated); empty = every wallet the table holds.
+    :param wallets: only these wallets (templated); empty = every wallet the table holds or was loaded for.
     :param when_no_connection: ``skip`` (the task skips) or ``pass`` (it succeeds) without ``polygon_rpc``.
     :param usdc_epsilon: collateral difference a matched trade may have (the API rounds prices).
     """
