@@ -55,3 +55,28 @@ def test_a_loaded_wallet_without_api_fills_is_reconciled_and_its_chain_fills_nam
     verdict = summarize(rows, wallets, 0)
     assert [w.wallet for w in verdict.blocking] == [EMPTY]
     assert verdict.blocking[0].chain_only_tx == [missed.tx_hash]
+
+
+def test_a_trade_matched_before_midnight_and_mined_after_is_one_trade_at_both_window_edges(database):
+    """CLOB rows carry ``match_time`` (shared/polymarket-api.md §1.4), the chain the block time (§6), a few
+    seconds later: a trade matched just before a window edge and mined just after it is still one trade."""
+    end = (int(time.time()) // DAY_S - 2) * DAY_S
+    start = end - DAY_S
+    at_start, at_end = chain_fill(SERVED, start + 2, 1), chain_fill(SERVED, end + 2, 2)
+    with ClickHouseHook() as ch:
+        for name in SCHEMA_FILES:
+            ch.run_sql_file(name, {"fills_table": TABLE, "proxy_table": "pm_user_proxy_wallets_v2"})
+        ClickHouseWitness(ch, "cfg", "run-1", threading.RLock()).save(SERVED, [at_start, at_end], 1, 2, 1, 2)
+        for n, f in enumerate((at_start, at_end)):  # matched 4 s before it was mined
+            ch.query_rows(
+                "INSERT INTO {db:Identifier}.{t:Identifier} (fill_id, source, proxy_wallet, asset, side, size, price, "
+                "timestamp, transaction_hash, ingested_at) VALUES ({id:String}, 'clob', {w:String}, '123', 'BUY', 10, 0.42, "
+                "fromUnixTimestamp64Milli({ms:Int64}, 'UTC'), {tx:String}, now64(3))",
+                {"t": TABLE, "id": f"f{n}", "w": SERVED, "ms": (f.block_ts - 4) * 1000, "tx": f.tx_hash},
+            )
+        rows = run_reconciliation(ch, "run-1", TABLE, [SERVED], start, end)
+    verdict = summarize(rows, [SERVED], 0)
+    assert verdict.blocking == []
+    assert [(str(r["day"]), r["matched"], r["api_only_rows"], r["chain_only_fills"]) for r in rows] == [
+        (time.strftime("%Y-%m-%d", time.gmtime(start)), 1, 0, 0)
+    ]
