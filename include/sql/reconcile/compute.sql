@@ -4,7 +4,7 @@
 -- compared. Groups are (wallet, transaction, token, side) with summed sizes and collateral (size x price on
 -- the API side): an API row that merges several on-chain fills of one order still matches. A group's day is
 -- its block time's (the chain's; the API's only for a group the chain lacks): CLOB rows carry the match time,
--- seconds before the block, so both sides are read {margin_ms} wider than [start, end) and a group belongs
+-- seconds before the block, so both sides are read margin_ms wider than [start, end) and a group belongs
 -- to the window by that one day, never half in and half out at midnight.
 INSERT INTO {db:Identifier}.clob_reconciliation
 WITH
