@@ -5,7 +5,7 @@ Manual trigger; scheduled when `CLOB_PIPELINE_RECONCILE_SCHEDULE` holds a cron (
 Needs the `polygon_rpc` connection (a Polygon JSON-RPC URL); without it the run skips, saying so.
 
 1. `ensure_schema`: the bundle's tables, including the witness `clob_chain_fills` and `clob_reconciliation`.
-2. `reconcile`: scans every wallet of the table (or the `wallets` Param) on Polygon for the finalized
+2. `reconcile`: scans every wallet of the table or loaded into it (or the `wallets` Param) on Polygon for the finalized
    blocks it has not read yet (`eth_getLogs` on the exchange contracts, both `OrderFilled` layouts),
    then compares, per wallet and UTC day, the table's fills with the chain's on (transaction, token,
    side) with summed sizes and USDC, stores the numbers in `clob_reconciliation` (history, one run id
@@ -17,7 +17,7 @@ Needs the `polygon_rpc` connection (a Polygon JSON-RPC URL); without it the run 
 - `days`: complete UTC days ending yesterday (default 7). Keep them inside the history the table was
   loaded with: a day loaded only partly reads as fills the API is missing.
 - `tolerance`: fills a wallet may be off (default 0).
-- `wallets`: optional list of proxy wallets; empty = every wallet of the table.
+- `wallets`: optional list of proxy wallets; empty = every wallet the table holds or was loaded for.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ from clob_pipeline.operators.chain_reconcile import TARGETS, ChainReconcileOpera
             type=["null", "array"],
             items={"type": "string", "pattern": WALLET_PATTERN},
             title="Wallets",
-            description="Proxy wallets to reconcile; empty = every wallet of the table.",
+            description="Proxy wallets to reconcile; empty = every wallet the table holds or was loaded for.",
         ),
     },
 )

@@ -185,3 +185,12 @@ def test_an_unconfirmed_exchange_is_added_by_configuration_not_code():
 def test_a_bad_override_names_the_field_before_anything_is_read(override, field):
     with pytest.raises(ChainConfigError, match=field.replace("[", r"\[").replace("]", r"\]")):
         load_chain_config(override)
+
+
+def test_the_v1_era_starts_no_later_than_the_v1_exchange_was_created():
+    """Era bounds may only be wider than the contracts' lives: ctf-exchange's broadcast
+    ``broadcast/ExchangeDeployment.s.sol/137/deployExchange-1664228343.json`` (the CREATE of CTFExchange
+    ``0x4bFb41d5…``, §6.1's V1 exchange) dates it 2022-09-26T21:39Z; a V1 era that starts later skips its
+    first weeks of blocks for every full-history scan."""
+    v1 = next(era for era in CONFIG.eras if "0x4bfb41d5b3570defd03c39a9a4d8de6bd8b8982e" in era.exchanges)
+    assert v1.first_s <= 1_664_228_343

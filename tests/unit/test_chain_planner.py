@@ -179,3 +179,17 @@ def test_timestamps_that_go_backwards_are_named():
     clock = BlockClock(lambda b: 1_000 - b, known=[(0, 500)])  # a provider whose timestamps fall with the number
     with pytest.raises(BlockOrderError, match=r"block 50 at 950, out of order .*\(100, 900\)"):
         clock.first_at_or_after(600, 0, 100)
+
+
+def test_unknown_errors_leave_the_wallet_to_an_airflow_retry_a_refused_block_does_not():
+    """An answer naming no limit ("header not found", "internal error", a timeout) says nothing about the
+    range: after the planner's immediate retries the task's own retries with backoff resume from the stored
+    ranges. A provider that refuses one block will refuse it again: that fails at once."""
+    from clob_pipeline.errors import is_retryable
+
+    with pytest.raises(ProviderLimitError) as unknown:
+        drive(new_planner(), lambda lo, hi: ("error", {"code": -32603, "message": "internal error"}))
+    assert is_retryable(unknown.value)
+    with pytest.raises(ProviderLimitError) as refused:
+        drive(new_planner(), provider(forever=True))
+    assert not is_retryable(refused.value)

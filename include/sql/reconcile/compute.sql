@@ -2,10 +2,13 @@
 -- days in [start, end) that both sides cover. The API side of a wallet ends at the start of the day of its
 -- last load into this table minus an hour (wallet_sync_state), so a day it was not loaded to the end is not
 -- compared. Groups are (wallet, transaction, token, side) with summed sizes and collateral (size x price on
--- the API side): an API row that merges several on-chain fills of one order still matches. For a wallet
--- loaded through v2, chain fills below v2's minimum size are "not served by v2", never losses: a group
--- matches when the API has all of it, or all but those fills (one transaction can fill a tiny order beside
--- a served one of the same token and side).
+-- the API side): an API row that merges several on-chain fills of one order still matches. A group's day is
+-- its block time's (the chain's; the API's only for a group the chain lacks): CLOB rows carry the match time,
+-- seconds before the block, so both sides are read margin_ms wider than [start, end) and a group belongs
+-- to the window by that one day, never half in and half out at midnight. For a wallet loaded through v2,
+-- chain fills below v2's minimum size are "not served by v2", never losses: a group matches when the API
+-- has all of it, or all but those fills (one transaction can fill a tiny order beside a served one of the
+-- same token and side).
 INSERT INTO {db:Identifier}.clob_reconciliation
 WITH
     loaded AS (
@@ -28,8 +31,8 @@ WITH
                count() AS n, sum(size) AS size_sum, sum(size * price) AS usdc_sum, min(timestamp) AS ts
         FROM {db:Identifier}.{fills_table:Identifier} FINAL
         WHERE proxy_wallet IN {wallets:Array(String)}
-          AND timestamp >= fromUnixTimestamp64Milli({start_ms:Int64}, 'UTC')
-          AND timestamp < fromUnixTimestamp64Milli({end_ms:Int64}, 'UTC')
+          AND timestamp >= fromUnixTimestamp64Milli({start_ms:Int64} - {margin_ms:Int64}, 'UTC')
+          AND timestamp < fromUnixTimestamp64Milli({end_ms:Int64} + {margin_ms:Int64}, 'UTC')
         GROUP BY wallet, tx, token, side
     ),
     chain AS (
@@ -40,14 +43,14 @@ WITH
                sumIf(usdc, size < {v2_min_size:Decimal(38, 6)}) AS small_usdc
         FROM {db:Identifier}.clob_chain_fills FINAL
         WHERE wallet IN {wallets:Array(String)}
-          AND timestamp >= fromUnixTimestamp64Milli({start_ms:Int64}, 'UTC')
-          AND timestamp < fromUnixTimestamp64Milli({end_ms:Int64}, 'UTC')
+          AND timestamp >= fromUnixTimestamp64Milli({start_ms:Int64} - {margin_ms:Int64}, 'UTC')
+          AND timestamp < fromUnixTimestamp64Milli({end_ms:Int64} + {margin_ms:Int64}, 'UTC')
         GROUP BY wallet, tx, token, side
     ),
     groups AS (
         SELECT if(a.wallet IS NULL, c.wallet, a.wallet) AS wallet,
                if(a.tx IS NULL, c.tx, a.tx) AS tx,
-               toDate(if(a.ts IS NULL, c.ts, a.ts)) AS day,
+               toDate(if(c.ts IS NULL, a.ts, c.ts)) AS day,
                coalesce(a.n, 0) AS a_n, coalesce(c.n, 0) AS c_n,
                coalesce(a.size_sum, toDecimal128(0, 6)) AS a_size, coalesce(c.size_sum, toDecimal128(0, 6)) AS c_size,
                coalesce(toDecimal128(a.usdc_sum, 6), toDecimal128(0, 6)) AS a_usdc,
@@ -75,7 +78,9 @@ WITH
         FROM groups AS g
         LEFT JOIN loaded AS l ON l.wallet = g.wallet
         LEFT JOIN v2_wallets AS v ON v.wallet = g.wallet
-        WHERE (l.wallet IS NULL OR g.day < toDate(l.api_until))
+        WHERE g.day >= toDate(fromUnixTimestamp64Milli({start_ms:Int64}, 'UTC'))
+          AND g.day < toDate(fromUnixTimestamp64Milli({end_ms:Int64}, 'UTC'))
+          AND (l.wallet IS NULL OR g.day < toDate(l.api_until))
     )
 SELECT {run_id:String}, now64(3), {fills_table:String}, wallet, day,
        sum(a_n), sum(c_n),

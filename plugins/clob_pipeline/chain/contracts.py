@@ -75,7 +75,7 @@ DEFAULT_CHAIN_CONFIG: dict[str, Any] = {
             "name": "v1",
             "layout": "order_filled_v1",
             "exchanges": ["0x4bfb41d5b3570defd03c39a9a4d8de6bd8b8982e", "0xc5d563a36ae78145c45a50134d48a1215220f80a"],
-            "first_s": 1667260800,  # 2022-11-01: before the first settlement (2022-11-21, Polymarket-v1 dataset)
+            "first_s": 1664150400,  # 2022-09-26: the day CTFExchange was created (ctf-exchange broadcast 1664228343)
             "last_s": 1779926400,  # 2026-05-28: the 2026-04-28 cutover plus 30 days (UNCONFIRMED last fill)
         },
         {

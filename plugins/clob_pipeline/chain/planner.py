@@ -25,11 +25,18 @@ from typing import Any, NamedTuple
 
 from clob_pipeline.chain.decode import wallet_topic
 from clob_pipeline.chain.provider_errors import classify_logs_error, error_text
-from clob_pipeline.errors import NotRetryableError
 
 
-class ProviderLimitError(NotRetryableError, RuntimeError):
-    """The provider cannot serve a block range of this wallet; nothing of that range is stored."""
+class ProviderLimitError(RuntimeError):
+    """The provider cannot serve a block range of this wallet; nothing of that range is stored.
+
+    ``retryable`` (``clob_pipeline.errors.is_retryable``): False when the provider refuses even one
+    block (it will again); True when its answers named no limit (an outage, an internal error, a
+    timeout): the task's retries with backoff resume after the stored ranges."""
+
+    def __init__(self, message: str, retryable: bool) -> None:
+        super().__init__(message)
+        self.retryable = retryable
 
 
 class LogsRequest(NamedTuple):
@@ -132,7 +139,9 @@ class LogRangePlanner:
                 raise ProviderLimitError(
                     f"{where}: the provider answered {error_text(error)!r} {self.unknown_in_a_row} times in a row, which "
                     "names no limit this pipeline knows. Nothing of this range is stored; the blocks before it are. "
-                    "Check the provider's status and plan, or teach chain/provider_errors.py its wording."
+                    "Retried by Airflow; if it persists, check the provider's status and plan, or teach "
+                    "chain/provider_errors.py its wording.",
+                    retryable=True,
                 )
             return  # ask the same range again
         self.limits += 1
@@ -144,6 +153,7 @@ class LogRangePlanner:
             raise ProviderLimitError(
                 f"{where}: the provider refuses even one block ({error_text(error)!r}). Nothing of block "
                 f"{request.from_block} is stored; the blocks before it are. Use a provider (or plan) that serves "
-                "this block, then clear the task: it resumes here."
+                "this block, then clear the task: it resumes here.",
+                retryable=False,
             )
         self.span = new_span

@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 import requests
 
 from clob_pipeline.chain.contracts import ChainConfig, load_chain_config
+from clob_pipeline.chain.decode import hex_int
 from clob_pipeline.chain.provider_errors import error_text, is_rate_limit
 from clob_pipeline.config import POLYGON_RPC_CONN_ID
 from clob_pipeline.errors import NotRetryableError
@@ -174,7 +175,7 @@ class PolygonRpcHook(PolymarketHook):
 
     def check_chain(self) -> None:
         """Fail before reading anything when the provider serves another chain."""
-        served = int(str(self.call("eth_chainId", [])), 16)
+        served = hex_int(self.call("eth_chainId", []), "eth_chainId")
         if served != self.chain_config.chain_id:
             raise WrongChainError(
                 f"the polygon_rpc host {self.safe_url} serves chain {served}, not {self.chain_config.chain_id}. "
@@ -197,10 +198,10 @@ class PolygonRpcHook(PolymarketHook):
                 f"the provider {self.safe_url} has no block {block}, at or below the finalized block: it may prune "
                 "history. Use an archive endpoint for the polygon_rpc connection."
             )
-        number = int(str(header.get("number")), 16)
+        number = hex_int(header.get("number"), "number")
         if number != block:
             raise UnexpectedResponseError(f"eth_getBlockByNumber {block}: the provider answered block {number}")
-        return int(str(header.get("timestamp")), 16)
+        return hex_int(header.get("timestamp"), "timestamp")
 
     def finalized(self) -> tuple[int, int, str]:
         """(block, timestamp, how) of the newest block safe from reorgs: the ``finalized`` tag, or the head
@@ -212,10 +213,10 @@ class PolygonRpcHook(PolymarketHook):
         else:
             why = "it answered null"
         if header is not None:
-            number = int(str(header.get("number")), 16)
-            return number, int(str(header.get("timestamp")), 16), "finalized tag"
+            number = hex_int(header.get("number"), "number")
+            return number, hex_int(header.get("timestamp"), "timestamp"), "finalized tag"
         depth = self.chain_settings["finality_depth"]
-        head = int(str(self.call("eth_blockNumber", [])), 16)
+        head = hex_int(self.call("eth_blockNumber", []), "eth_blockNumber")
         number = max(0, head - depth)
         self.log.warning(
             "%s does not serve the finalized tag (%s); reading up to head %d minus finality_depth %d = block %d",

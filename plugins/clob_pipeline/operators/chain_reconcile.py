@@ -59,19 +59,22 @@ def validate_reconcile_params(target: Any, days: Any, tolerance: Any) -> tuple[s
 
 
 WALLETS_PER_QUERY = 100  # the comparison's hash tables grow with the wallets of one statement (bench: ~1 GB for 1,000)
+# How far a row's own time may lie from its block's: CLOB rows carry match_time (shared/polymarket-api.md §1.4),
+# seconds (a retried trade: longer) before the block; both sides are read this much wider than the window.
+MATCH_MARGIN_S = DAY_S
 
 
 def run_reconciliation(
     ch: Any, run_key: str, fills_table: str, wallets: list[str], start_s: int, end_s: int, usdc_epsilon: str = "0.01"
 ) -> list[dict[str, Any]]:
-    """Compare ``wallets`` of ``fills_table`` with the witness over ``[start_s, end_s)`` in ClickHouse,
-    ``WALLETS_PER_QUERY`` wallets per statement; store the rows under ``run_key`` and return them."""
+    """Compare ``wallets`` of ``fills_table`` with the witness over the whole UTC days ``[start_s, end_s)`` in
+    ClickHouse, ``WALLETS_PER_QUERY`` wallets per statement; store the rows under ``run_key`` and return them."""
     for i in range(0, len(wallets), WALLETS_PER_QUERY):
         ch.run_sql_file(
             "reconcile/compute.sql",
             {"run_id": run_key, "fills_table": fills_table, "wallets": wallets[i : i + WALLETS_PER_QUERY],
-             "start_ms": start_s * 1000, "end_ms": end_s * 1000, "v2_sources": list(V2_SOURCES), "v2_min_size": V2_MIN_SIZE,
-             "usdc_epsilon": usdc_epsilon},
+             "start_ms": start_s * 1000, "end_ms": end_s * 1000, "margin_ms": MATCH_MARGIN_S * 1000,
+             "v2_sources": list(V2_SOURCES), "v2_min_size": V2_MIN_SIZE, "usdc_epsilon": usdc_epsilon},
         )  # fmt: skip
     return ch.query_file_dicts("reconcile/run_rows.sql", {"run_id": run_key})
 
@@ -88,7 +91,7 @@ class ChainReconcileOperator(BaseOperator):
     :param target: ``staging`` (``clob_fills_v2``) or ``production`` (``clob_fills``) (templated).
     :param days: complete UTC days to compare, ending yesterday (templated).
     :param tolerance: fills a wallet may be off before the task fails (templated; 0 = any).
-    :param wallets: only these wallets (templated); empty = every wallet the table holds.
+    :param wallets: only these wallets (templated); empty = every wallet the table holds or was loaded for.
     :param when_no_connection: ``skip`` (the task skips) or ``pass`` (it succeeds) without ``polygon_rpc``.
     :param usdc_epsilon: collateral difference a matched trade may have (the API rounds prices).
     """
