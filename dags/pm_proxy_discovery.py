@@ -72,7 +72,7 @@ def pm_proxy_discovery() -> None:
 
         params = context["params"]
         with ClickHouseHook() as ch:
-            exists = ch.query_rows("EXISTS TABLE {db:Identifier}.{t:Identifier}", {"t": params["metrics_table"]})[0][0]
+            exists = ch.query_file("proxy/metrics_table_exists.sql", {"metrics_table": params["metrics_table"]})[0][0]
             if not exists:
                 raise AirflowFailException(
                     f"metrics table {ch.bundle_database}.{params['metrics_table']} does not exist; "
