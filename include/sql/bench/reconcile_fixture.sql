@@ -31,6 +31,7 @@ FROM {db:Identifier}.clob_chain_fills
 WHERE cityHash64(tx_hash) % 3000 != 0;
 
 INSERT INTO {db:Identifier}.wallet_sync_state
+    (wallet, source, table_uuid, fills_table, last_fill_ts, fills_total, last_run_id, updated_at)  -- no hold
 SELECT proxy_wallet, 'data_api', (SELECT uuid FROM system.tables WHERE database = {db:String} AND name = 'clob_fills_v2'),
        'clob_fills_v2', max(timestamp), count(), 'bench', now64(6)
 FROM {db:Identifier}.clob_fills_v2
