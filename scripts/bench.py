@@ -472,10 +472,12 @@ def bench_discovery(top_n: int) -> None:
         stats = emulator_get(url, "/__emulator/stats")
         with ClickHouseHook() as ch:
             stored = ch.query_rows("SELECT count() FROM {db:Identifier}.pm_user_proxy_wallets_v2 FINAL")[0][0]
+    probes = stats.get("/v2/trades", 0) + stats.get("/trades", 0)  # v2 by default; v1 when the Param says so
     print(
         f"[discovery] pm_proxy_discovery top_n={top_n}, {LATENCY_MS} ms latency, published limits: exit {code}, "
-        f"run {seconds:.1f}s; {stats.get('/public-profile', 0)} /public-profile + {stats.get('/trades', 0)} /trades "
-        f"requests ({(stats.get('/public-profile', 0) + stats.get('/trades', 0)) / len(eoas):.1f} per EOA), "
+        f"run {seconds:.1f}s; {stats.get('/public-profile', 0)} /public-profile + {probes} has-trades probes "
+        f"({stats.get('/v2/trades', 0)} /v2/trades, {stats.get('/trades', 0)} /trades) "
+        f"= {(stats.get('/public-profile', 0) + probes) / len(eoas):.1f} requests per EOA, "
         f"{stats.get('429', 0)} responses 429; {stored} of the emulator's {len(users)} wallets mapped "
         f"({len(users) - len(eoas)} EOAs trade from two)",
         flush=True,
