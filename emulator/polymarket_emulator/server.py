@@ -46,9 +46,11 @@ Contract followed (see ``shared/polymarket-api.md``):
   ``drop_user_filter``: true or a wallet
       the ``user`` filter is not applied (for every user, or only for that wallet's requests): rows of every
       wallet in the window are served, as a global feed would (issue 19: "the user filter dropped").
-  ``clob_unhashed``: N (+ ``clob_unhashed_skip``: K)
-      N CLOB trades of the key owner (after its K newest fills) arrive first without a transaction
-      hash (status MATCHED) until ``POST /__emulator/settle`` (fill-and-kill orders since 2026-07-24, §1.5).
+  ``clob_unhashed``: N (+ ``clob_unhashed_skip``: K, ``clob_unhashed_as``)
+      N CLOB trades of the key owner (after its K newest fills) are not final until ``POST /__emulator/settle``:
+      ``no_hash`` (default) without a transaction hash, status MATCHED (fill-and-kill orders since 2026-07-24,
+      §1.5); ``mined`` with their hash, status MINED; ``reorged`` status MINED in a transaction that is then
+      reorged away (another hash than the one they settle in, §7).
   ``clob_ignore_maker``
       CLOB ``/data/trades`` ignores ``maker_address``: the key owner's trades are served whatever wallet
       is asked for (whether the real API rejects, empties or ignores another wallet there is
@@ -153,11 +155,14 @@ class Paging:
     # CLOB trades that arrive first without a transaction hash (polymarket-api.md §1.5)
     clob_unhashed: int = 0
     clob_unhashed_skip: int = 0
+    clob_unhashed_as: str = "no_hash"  # or "mined" (its hash, status MINED), "reorged" (a hash it loses, MINED)
     clob_ignore_maker: bool = False  # /data/trades serves the key owner's trades for any maker_address
 
     def __post_init__(self) -> None:
         if self.shift_ts not in ("next", "now"):
             raise ValueError("shift_ts must be 'next' or 'now'")
+        if self.clob_unhashed_as not in ("no_hash", "mined", "reorged"):
+            raise ValueError("clob_unhashed_as must be 'no_hash', 'mined' or 'reorged'")
 
     def drops_user_filter(self, user: str) -> bool:
         """Whether requests for ``user`` get every wallet's rows (``drop_user_filter``)."""
@@ -301,6 +306,16 @@ def data_api_row(fill: EmuFill) -> dict[str, Any]:
         "profileImageOptimized": "",
         "transactionHash": fill.tx,
     }
+
+
+def unsettled(trade: dict[str, Any], mode: str) -> dict[str, str]:
+    """The fields of a trade that is not final yet (``clob_unhashed_as``): no hash, its hash while MINED, or
+    the hash of a transaction that a reorg will drop (it settles in ``trade``'s own)."""
+    if mode == "no_hash":
+        return {"transaction_hash": "", "status": "MATCHED"}
+    if mode == "mined":
+        return {"status": "MINED"}
+    return {"transaction_hash": "0x" + hashlib.sha256(f"reorged{trade['id']}".encode()).hexdigest(), "status": "MINED"}
 
 
 def clob_trades(fills: list[EmuFill], creds: ClobCredentials) -> list[dict[str, Any]]:
@@ -613,7 +628,7 @@ class _Handler(BaseHTTPRequestHandler):
                 unhashed = self.server.state.unhashed_trades()
                 for trade in trades:
                     if trade["id"].rsplit("-", 1)[0] in unhashed:
-                        trade.update(transaction_hash="", status="MATCHED")
+                        trade.update(unsettled(trade, paging.clob_unhashed_as))
                         self.server.state.stats["clob:unhashed_served"] += 1
             for name in ("id", "market", "asset_id"):
                 if query.get(name):

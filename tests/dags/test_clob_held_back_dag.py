@@ -8,10 +8,14 @@ import re
 import time
 from collections import Counter
 
+import pytest
 from airflow.sdk import DagRunState
 from conftest import ch_rows
-from fills_truth import Q6, expected_fills, ledger_and_table_counts, stored_fills
+from fills_truth import Q6, expected_fills, ledger_and_table_counts, physical_and_final_counts, stored_fills
+from paging_checks import merges_stopped
 from seeding import seed_mapping
+
+__all__ = ["merges_stopped"]  # the fixture, imported for pytest
 
 
 def fill_keys(fills) -> Counter:
@@ -23,20 +27,25 @@ def fill_keys(fills) -> Counter:
     )
 
 
-def unhashed_clob(emulator_factory):
+def unhashed_clob(emulator_factory, unsettled_as: str = "no_hash"):
     """Two mapped wallets; the CLOB key owner's (``funder``) fills 20 and 21, newest first, are served by the CLOB
-    without a transaction hash until ``/__emulator/settle``."""
+    not final (``unsettled_as``: without a hash, MINED, or MINED in a transaction a reorg drops) until
+    ``/__emulator/settle``."""
     emu = emulator_factory(
         wallets=2, proxy_users=1, fills_per_wallet=120, rate_scale=0, anchor_s=int(time.time()) - 300, history_days=10,
-        paging={"clob_unhashed": 2, "clob_unhashed_skip": 20},
+        paging={"clob_unhashed": 2, "clob_unhashed_skip": 20, "clob_unhashed_as": unsettled_as},
     )  # fmt: skip
     seed_mapping(emu)
     funder = emu.server.state.clob.funder
     return emu, funder, emu.dataset.visible_fills(funder)
 
 
-def test_trades_without_a_hash_are_held_back_and_loaded_once_they_settle(database, emulator_factory, run_dag, capfd):
-    emu, funder, fills = unhashed_clob(emulator_factory)
+@pytest.mark.parametrize("unsettled_as", ["no_hash", "mined", "reorged"])
+def test_trades_not_final_are_held_back_and_loaded_once_they_settle(
+    merges_stopped, emulator_factory, run_dag, capfd, unsettled_as
+):
+    """Raw and FINAL: a MINED trade is never written, so one re-mined under another hash leaves no row behind."""
+    emu, funder, fills = unhashed_clob(emulator_factory, unsettled_as)
     held = fill_keys(fills[20:22])
     assert fills[0].ts - fills[21].ts > 3600  # far behind the newest fill: only the hold keeps them in the window
     conf = {"source": "clob", "overlap_minutes": 1}
@@ -48,6 +57,8 @@ def test_trades_without_a_hash_are_held_back_and_loaded_once_they_settle(databas
     assert stored_fills() == expected_fills(emu, [funder]) - held  # every settled fill, none of the held ones
     assert ch_rows("SELECT count() FROM {db:Identifier}.clob_fills_v2 WHERE transaction_hash = ''") == [(0,)]
     assert "held_back=2" in out and "held back from" in out  # the wallet's closing line
+    raw, final = physical_and_final_counts()
+    assert raw == final == sum((expected_fills(emu, [funder]) - held).values())  # nothing of the held trades written
 
     assert run_dag("clob_incremental", conf).state == DagRunState.SUCCESS  # still unsettled: still held
     assert stored_fills() == expected_fills(emu, [funder]) - held
@@ -56,6 +67,7 @@ def test_trades_without_a_hash_are_held_back_and_loaded_once_they_settle(databas
     capfd.readouterr()
     assert run_dag("clob_incremental", conf).state == DagRunState.SUCCESS
     assert stored_fills() == expected_fills(emu, [funder])  # read again although the watermark is far past them
+    assert physical_and_final_counts() == (len(fills), len(fills))  # raw too: no row of a reorged-away hash
     assert "held back from" not in capfd.readouterr().out  # the hold is cleared
     ledger, table = ledger_and_table_counts()
     assert {w: n for w, n in ledger.items() if n} == table  # the other wallet has no CLOB fills: 0 recorded
