@@ -51,6 +51,9 @@ Contract followed (see ``shared/polymarket-api.md``):
       ``no_hash`` (default) without a transaction hash, status MATCHED (fill-and-kill orders since 2026-07-24,
       §1.5); ``mined`` with their hash, status MINED; ``reorged`` status MINED in a transaction that is then
       reorged away (another hash than the one they settle in, §7).
+  ``clob_match_early_s``: N
+      CLOB ``match_time`` is N seconds before the block time the Data API serves for the same fill (a match
+      precedes its block; whether the two ever differ live is unconfirmed, §1.4 and §3.6).
   ``clob_ignore_maker``
       CLOB ``/data/trades`` ignores ``maker_address``: the key owner's trades are served whatever wallet
       is asked for (whether the real API rejects, empties or ignores another wallet there is
@@ -156,6 +159,7 @@ class Paging:
     clob_unhashed: int = 0
     clob_unhashed_skip: int = 0
     clob_unhashed_as: str = "no_hash"  # or "mined" (its hash, status MINED), "reorged" (a hash it loses, MINED)
+    clob_match_early_s: int = 0  # CLOB match_time this many seconds before the block time the Data API serves
     clob_ignore_maker: bool = False  # /data/trades serves the key owner's trades for any maker_address
 
     def __post_init__(self) -> None:
@@ -622,6 +626,8 @@ class _Handler(BaseHTTPRequestHandler):
             if paging.shuffle_ties:
                 fills = shuffle_ties(fills, 0, len(fills), self.server.state.tie_rng(), lambda f: f.ts)
             trades = clob_trades(fills, creds)
+            for trade in trades if paging.clob_match_early_s else ():
+                trade["match_time"] = str(int(trade["match_time"]) - paging.clob_match_early_s)
             if maker and maker != creds.funder:
                 self.server.state.stats["paging:clob_maker_ignored"] += 1
             if paging.clob_unhashed:
