@@ -80,20 +80,3 @@ def witness_raw_and_final() -> tuple[int, int]:
     raw = ch_rows("SELECT count() FROM {db:Identifier}.clob_chain_fills")[0][0]
     final = ch_rows("SELECT count() FROM {db:Identifier}.clob_chain_fills FINAL")[0][0]
     return raw, final
-
-
-def stop_merges(*tables: str) -> None:
-    """Create the bundle's tables and disable merges on ``tables`` for good, so raw counts show every row
-    written (SYSTEM STOP MERGES would not outlive a task's embedded engine)."""
-    from clob_pipeline.dag_parts import SCHEMA_FILES
-    from clob_pipeline.hooks.clickhouse import ClickHouseHook
-
-    with ClickHouseHook() as ch:
-        for name in SCHEMA_FILES:
-            ch.run_sql_file(name, {"fills_table": "clob_fills_v2", "proxy_table": "pm_user_proxy_wallets_v2"})
-        for table in tables:
-            ch.run_statements(
-                f"SYSTEM STOP MERGES {{db:Identifier}}.{table};\n"
-                f"ALTER TABLE {{db:Identifier}}.{table} MODIFY SETTING max_bytes_to_merge_at_max_space_in_pool = 1, "
-                "max_bytes_to_merge_at_min_space_in_pool = 1"
-            )

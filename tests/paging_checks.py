@@ -18,19 +18,25 @@ from clob_pipeline.hooks.clickhouse import ClickHouseHook
 TABLES = {"fills_table": "clob_fills_v2", "proxy_table": "pm_user_proxy_wallets_v2"}
 
 
-@pytest.fixture()
-def merges_stopped(database):
-    """The staging table exists with merges disabled for good (every merge would exceed 1 byte), so
-    raw counts show every row the loader ever wrote; SYSTEM STOP MERGES would not outlive a task's
+def stop_merges(*tables: str) -> None:
+    """Create the bundle's tables and disable merges on ``tables`` for good (every merge would exceed
+    1 byte), so raw counts show every row written; SYSTEM STOP MERGES would not outlive a task's
     embedded engine."""
     with ClickHouseHook() as ch:
         for name in SCHEMA_FILES:
             ch.run_sql_file(name, TABLES)
-        ch.run_statements(
-            "SYSTEM STOP MERGES {db:Identifier}.clob_fills_v2;\n"
-            "ALTER TABLE {db:Identifier}.clob_fills_v2 MODIFY SETTING max_bytes_to_merge_at_max_space_in_pool = 1, "
-            "max_bytes_to_merge_at_min_space_in_pool = 1"
-        )
+        for table in tables:
+            ch.run_statements(
+                f"SYSTEM STOP MERGES {{db:Identifier}}.{table};\n"
+                f"ALTER TABLE {{db:Identifier}}.{table} MODIFY SETTING max_bytes_to_merge_at_max_space_in_pool = 1, "
+                "max_bytes_to_merge_at_min_space_in_pool = 1"
+            )
+
+
+@pytest.fixture()
+def merges_stopped(database):
+    """The staging fills table exists with merges disabled for good (:func:`stop_merges`)."""
+    stop_merges("clob_fills_v2")
     return database
 
 

@@ -14,7 +14,6 @@ from chain_env import (
     chain_truth,
     point_polygon_rpc,
     set_chain,
-    stop_merges,
     stored_chain_fills,
     stored_witness,
     witness_raw_and_final,
@@ -22,6 +21,7 @@ from chain_env import (
 )
 from conftest import ch_rows
 from fills_truth import expected_fills, physical_and_final_counts, stored_fills
+from paging_checks import stop_merges
 from seeding import seed_mapping
 
 # Eras start 210 days before the data set's anchor, so "all history" is ~14 M emulated blocks, not 64 M.

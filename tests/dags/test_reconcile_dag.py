@@ -8,8 +8,9 @@ import re
 
 import pytest
 from airflow.sdk import DagRunState
-from chain_env import NARROW_ERAS, point_polygon_rpc, stop_merges
+from chain_env import NARROW_ERAS, point_polygon_rpc
 from conftest import ch_rows
+from paging_checks import stop_merges
 from seeding import checksums, seed_mapping, task_states
 
 RECONCILE = {"target": "staging", "days": 400}
